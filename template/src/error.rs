@@ -1,0 +1,146 @@
+//! Every error leaves the service as JSON: `{"error": "<code>", "message": "<sentence>"}`.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::error::{JsonPayloadError, PathError};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+use std::fmt;
+
+/// An error a handler returns; its status and JSON body are decided here, once.
+#[derive(Debug)]
+pub enum ApiError {
+    BadRequest { code: &'static str, message: String },
+    NotFound,
+    MethodNotAllowed,
+    PayloadTooLarge { limit: usize },
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    message: &'a str,
+}
+
+impl ApiError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. } => code,
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BadRequest { message, .. } => f.write_str(message),
+            Self::NotFound => f.write_str("no route matches this path"),
+            Self::MethodNotAllowed => f.write_str("this path does not accept this method"),
+            Self::PayloadTooLarge { limit } => {
+                write!(f, "the request body is larger than the {limit}-byte limit")
+            }
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        json_error(self.status_code(), self.code(), &self.to_string())
+    }
+}
+
+fn json_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(ErrorBody {
+        error: code,
+        message,
+    })
+}
+
+/// Turns actix's plain-text JSON extractor errors into our JSON errors.
+pub fn json_payload_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    match error {
+        JsonPayloadError::OverflowKnownLength { limit, .. }
+        | JsonPayloadError::Overflow { limit } => ApiError::PayloadTooLarge { limit }.into(),
+        JsonPayloadError::ContentType => ApiError::BadRequest {
+            code: "unsupported_content_type",
+            message: "send the body as JSON with Content-Type: application/json".into(),
+        }
+        .into(),
+        other => ApiError::BadRequest {
+            code: "malformed_json",
+            message: other.to_string(),
+        }
+        .into(),
+    }
+}
+
+/// Turns actix's plain-text path extractor errors into our JSON errors.
+pub fn path_error(error: PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::BadRequest {
+        code: "invalid_path",
+        message: error.to_string(),
+    }
+    .into()
+}
+
+/// Replaces the body of any 500 that is not JSON yet (a failed extractor or a library error),
+/// so clients never see plain text and no internal detail leaks.
+pub fn internal_error_handlers<B: MessageBody + 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().handler(StatusCode::INTERNAL_SERVER_ERROR, |response| {
+        let is_json = response.response().headers().get(header::CONTENT_TYPE)
+            == Some(&HeaderValue::from_static("application/json"));
+        if is_json {
+            return Ok(ErrorHandlerResponse::Response(
+                response.map_into_left_body(),
+            ));
+        }
+        let (request, _) = response.into_parts();
+        let body = json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the service failed to handle this request",
+        );
+        Ok(ErrorHandlerResponse::Response(
+            ServiceResponse::new(request, body).map_into_right_body(),
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::{App, test, web};
+
+    #[actix_web::test]
+    async fn a_plain_500_leaves_as_json_without_its_detail() {
+        let app = test::init_service(App::new().wrap(internal_error_handlers()).route(
+            "/",
+            web::get().to(|| async {
+                HttpResponse::InternalServerError().body("connection string: secret")
+            }),
+        ))
+        .await;
+
+        let response = test::call_service(&app, test::TestRequest::get().to_request()).await;
+
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body: serde_json::Value = test::read_body_json(response).await;
+        assert_eq!(body["error"], "internal_error");
+        assert!(!body.to_string().contains("secret"));
+    }
+}

@@ -1,0 +1,108 @@
+//! Starts the application on a free port in its own thread and talks HTTP/1.1 to it.
+
+use {{crate_name}}::{Application, Settings};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::num::NonZeroUsize;
+use std::sync::mpsc;
+use std::thread;
+
+pub struct TestApp {
+    pub address: SocketAddr,
+}
+
+pub struct TestResponse {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|error| panic!("body is not JSON ({error}): {}", self.body))
+    }
+}
+
+/// Spawns the app on 127.0.0.1 with port 0 and one worker; the server thread dies with the test.
+pub fn spawn_app() -> TestApp {
+    spawn_app_with(Settings {
+        host: Ipv4Addr::LOCALHOST.into(),
+        port: 0,
+        workers: NonZeroUsize::MIN,
+        ..Settings::default()
+    })
+}
+
+pub fn spawn_app_with(settings: Settings) -> TestApp {
+    let (port_tx, port_rx) = mpsc::channel();
+    thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let application = Application::build(&settings).expect("the app binds a free port");
+            port_tx.send(application.port()).unwrap();
+            application.run_until_stopped().await
+        })
+    });
+    let port = port_rx.recv().expect("the app thread reports its port");
+    TestApp {
+        address: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+    }
+}
+
+impl TestApp {
+    pub fn get(&self, path: &str) -> TestResponse {
+        self.request("GET", path, None, &[])
+    }
+
+    pub fn post_json(&self, path: &str, body: &[u8]) -> TestResponse {
+        self.request("POST", path, Some("application/json"), body)
+    }
+
+    /// One request per connection keeps this client simple and enough for these tests.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> TestResponse {
+        let mut stream = TcpStream::connect(self.address).expect("the app accepts connections");
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        if let Some(content_type) = content_type {
+            head.push_str(&format!("Content-Type: {content_type}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        // The server may answer 413 and close before reading a large body: that is fine.
+        let _ = stream.write_all(body);
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).expect("the app answers");
+        parse_response(&String::from_utf8_lossy(&raw))
+    }
+}
+
+fn parse_response(raw: &str) -> TestResponse {
+    let (head, body) = raw
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header/body separator in {raw:?}"));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {raw:?}"));
+    let content_type = lines.find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.eq_ignore_ascii_case("content-type")
+            .then(|| value.trim().to_owned())
+    });
+    TestResponse {
+        status,
+        content_type,
+        body: body.to_owned(),
+    }
+}

@@ -1,0 +1,207 @@
+//! What every suite needs: the repository, the variant matrix, commands run with a clean
+//! environment, and the rule for tools that are missing (fail in CI, skip loudly elsewhere).
+
+#![allow(dead_code)] // each suite uses its own part of this module
+
+use std::collections::BTreeMap;
+use std::env;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// One cell of the variant matrix: a runtime base and, for glibc bases, the Debian release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variant {
+    pub base: &'static str,
+    pub debian: Option<&'static str>,
+}
+
+/// Every variant the template renders: each glibc base on both Debian releases, and alpine.
+pub const VARIANTS: &[Variant] = &[
+    Variant {
+        base: "distroless",
+        debian: Some("trixie"),
+    },
+    Variant {
+        base: "distroless",
+        debian: Some("bookworm"),
+    },
+    Variant {
+        base: "debian-slim",
+        debian: Some("trixie"),
+    },
+    Variant {
+        base: "debian-slim",
+        debian: Some("bookworm"),
+    },
+    Variant {
+        base: "static",
+        debian: Some("trixie"),
+    },
+    Variant {
+        base: "static",
+        debian: Some("bookworm"),
+    },
+    Variant {
+        base: "alpine",
+        debian: None,
+    },
+];
+
+impl Variant {
+    /// `distroless-trixie`, `alpine`: used in project names, snapshot names and reports.
+    pub fn id(&self) -> String {
+        match self.debian {
+            Some(debian) => format!("{}-{debian}", self.base),
+            None => self.base.to_owned(),
+        }
+    }
+
+    /// The project name this variant is rendered under; distinct names keep build artefacts
+    /// apart in the shared target directory.
+    pub fn project_name(&self) -> String {
+        format!("svc-{}", self.id())
+    }
+
+    /// `examples/<base>.toml`, the values file a person would pass to cargo generate.
+    pub fn values_file(&self) -> PathBuf {
+        repo_root()
+            .join("examples")
+            .join(format!("{}.toml", self.base))
+    }
+
+    /// The values as `-d key=value` arguments, for rendering without a values file.
+    pub fn defines(&self) -> Vec<String> {
+        let mut defines = vec![format!("base={}", self.base)];
+        if let Some(debian) = self.debian {
+            defines.push(format!("debian={debian}"));
+        }
+        defines
+    }
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the repository")
+        .to_path_buf()
+}
+
+/// A scratch directory, emptied first. It sits outside the repository: cargo would take a
+/// rendered project inside it for a member of this workspace.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let suite = env::current_exe().unwrap();
+    let suite = suite.file_stem().unwrap().to_string_lossy();
+    let dir = env::temp_dir()
+        .join(format!("cargo-microservice-{suite}"))
+        .join(name);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A command that sees none of the caller's configuration: a fresh HOME, no colour, no
+/// backtraces; only what finds the toolchains is passed through.
+pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    static HOME: OnceLock<PathBuf> = OnceLock::new();
+    let home = HOME.get_or_init(|| scratch_dir("clean-home"));
+    let real_home = PathBuf::from(env::var_os("HOME").unwrap_or_default());
+    let mut command = Command::new(program);
+    command.env_clear();
+    for key in ["PATH", "TMPDIR", "DOCKER_HOST", "RUSTUP_TOOLCHAIN", "CI"] {
+        if let Some(value) = env::var_os(key) {
+            command.env(key, value);
+        }
+    }
+    // Found through HOME by default, which is replaced below.
+    for (key, default) in [
+        ("CARGO_HOME", ".cargo"),
+        ("RUSTUP_HOME", ".rustup"),
+        ("PYENV_ROOT", ".pyenv"),
+    ] {
+        let value = env::var_os(key).map_or_else(|| real_home.join(default), PathBuf::from);
+        command.env(key, value);
+    }
+    command
+        .env("HOME", home)
+        .env("USER", "e2e")
+        .env("NO_COLOR", "1")
+        .env("CARGO_TERM_COLOR", "never")
+        .env("RUST_BACKTRACE", "0");
+    command
+}
+
+/// Runs `command`, returning its output; a command that cannot start at all is a test failure.
+pub fn run(command: &mut Command) -> Output {
+    command
+        .output()
+        .unwrap_or_else(|error| panic!("could not start {command:?}: {error}"))
+}
+
+/// Runs `command` and fails the test, with its output, unless it succeeds.
+pub fn run_ok(command: &mut Command) -> Output {
+    let output = run(command);
+    assert!(
+        output.status.success(),
+        "{command:?} failed with {}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+pub fn in_ci() -> bool {
+    env::var_os("CI").is_some_and(|value| !value.is_empty() && value != "false")
+}
+
+/// Whether `tool` runs here. In CI a missing tool fails the test (CI must run everything);
+/// elsewhere the test is skipped, and says so on the terminal even when output is captured.
+pub fn require_tool(tool: &str, version_arg: &str) -> bool {
+    let runs = clean_command(tool)
+        .arg(version_arg)
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !runs {
+        let why = format!("{tool} is not installed (bash .ci/run installs it)");
+        assert!(!in_ci(), "{why}; CI runs every test");
+        skip(&why);
+    }
+    runs
+}
+
+/// Says a test was skipped, on the terminal even when libtest captures output.
+pub fn skip(why: &str) {
+    note(&format!("SKIPPED: {why}"));
+}
+
+/// Every file under `dir` by relative path, with its bytes; the way two trees are compared.
+pub fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                files.insert(relative, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// Prints a line straight to stderr: libtest's capture only swallows `eprintln!`, and the
+/// slow tiers report what they skipped and how long they took.
+pub fn note(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}

@@ -1,0 +1,108 @@
+//! Rendering with the real `cargo generate` binary, once per variant for the whole suite.
+
+pub use crate::support::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// `cargo generate --path <repo> --silent --vcs none --destination <dest> --name <name> <args>`.
+pub fn cargo_generate(destination: &Path, name: &str, args: &[String]) -> Command {
+    let mut command = clean_command("cargo");
+    command
+        .arg("generate")
+        .arg("--path")
+        .arg(repo_root())
+        .args(["--silent", "--vcs", "none", "--name", name])
+        .arg("--destination")
+        .arg(destination)
+        .args(args);
+    command
+}
+
+/// Values-file arguments for a variant, as a person following examples/ would type them.
+pub fn values_file_args(variant: &Variant) -> Vec<String> {
+    let mut args = vec![
+        "--values-file".to_owned(),
+        variant.values_file().display().to_string(),
+    ];
+    if variant.debian == Some("bookworm") {
+        // The examples pin trixie, the default; bookworm is the same file with one override.
+        args.extend(["-d".to_owned(), "debian=bookworm".to_owned()]);
+    }
+    args
+}
+
+/// `-d key=value` arguments only.
+pub fn define_args(variant: &Variant) -> Vec<String> {
+    variant
+        .defines()
+        .into_iter()
+        .flat_map(|define| ["-d".to_owned(), define])
+        .collect()
+}
+
+pub struct Rendered {
+    pub variant: Variant,
+    pub dir: PathBuf,
+}
+
+/// Every variant rendered from its values file, once; `None` when cargo-generate is missing
+/// outside CI (the caller has already been told it is skipped).
+pub fn rendered() -> Option<&'static [Rendered]> {
+    static RENDERED: OnceLock<Option<Vec<Rendered>>> = OnceLock::new();
+    RENDERED
+        .get_or_init(|| {
+            if !require_tool("cargo-generate", "--version") {
+                return None;
+            }
+            let root = scratch_dir("rendered");
+            Some(
+                VARIANTS
+                    .iter()
+                    .map(|variant| {
+                        let name = variant.project_name();
+                        run_ok(&mut cargo_generate(
+                            &root,
+                            &name,
+                            &values_file_args(variant),
+                        ));
+                        Rendered {
+                            variant: *variant,
+                            dir: root.join(name),
+                        }
+                    })
+                    .collect(),
+            )
+        })
+        .as_deref()
+}
+
+/// Rendered text files, by path relative to the project (Cargo.lock included).
+pub fn text_files(project: &Path) -> Vec<(String, String)> {
+    read_tree(project)
+        .into_iter()
+        .map(|(path, bytes)| {
+            let text = String::from_utf8(bytes).unwrap_or_else(|_| panic!("{path} is not UTF-8"));
+            (path, text)
+        })
+        .collect()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The target directory every rendered project builds into, so dependencies compile once.
+pub fn shared_target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("rendered-target")
+}
+
+/// `cargo <args>` inside a rendered project, with the shared target directory.
+pub fn cargo_in(project: &Path, args: &[&str]) -> Command {
+    let mut command = clean_command("cargo");
+    command
+        .current_dir(project)
+        .env("CARGO_TARGET_DIR", shared_target_dir())
+        .args(args);
+    command
+}

@@ -1,0 +1,539 @@
+//! The template, rendered by the real `cargo generate` for every variant: what it writes, what
+//! it refuses, and that each rendered project formats, lints, tests and lints as an image.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod helpers;
+
+use helpers::*;
+use std::collections::BTreeSet;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[test]
+fn every_variant_renders_from_its_values_file_without_a_prompt() {
+    let Some(rendered) = rendered() else { return };
+
+    for project in rendered {
+        for file in [
+            "Cargo.toml",
+            "Cargo.lock",
+            "src/main.rs",
+            "src/lib.rs",
+            "tests/api/main.rs",
+            "Dockerfile",
+            ".dockerignore",
+            "compose.yaml",
+            "README.md",
+        ] {
+            assert!(
+                project.dir.join(file).is_file(),
+                "{}: {file} was not rendered",
+                project.variant.id()
+            );
+        }
+        // Files for the template's own machinery stay behind.
+        for file in ["cargo-generate.toml", "pre-script.rhai", "name-check.rhai"] {
+            assert!(
+                !project.dir.join(file).exists(),
+                "{file} leaked into the project"
+            );
+        }
+    }
+}
+
+#[test]
+fn defines_alone_render_the_same_tree_as_the_values_file() {
+    let Some(rendered) = rendered() else { return };
+    let root = scratch_dir("rendered-with-defines");
+
+    for project in rendered {
+        let name = project.variant.project_name();
+        run_ok(&mut cargo_generate(
+            &root,
+            &name,
+            &define_args(&project.variant),
+        ));
+
+        assert!(
+            read_tree(&root.join(&name)) == read_tree(&project.dir),
+            "{}: -d and --values-file render different trees",
+            project.variant.id()
+        );
+    }
+}
+
+#[test]
+fn no_rendered_file_holds_template_syntax_or_blank_line_scars() {
+    let Some(rendered) = rendered() else { return };
+
+    for project in rendered {
+        for (path, text) in text_files(&project.dir) {
+            let at = format!("{}: {path}", project.variant.id());
+            for syntax in ["{{", "}}", "{%", "%}"] {
+                assert!(!text.contains(syntax), "{at} contains {syntax:?}");
+            }
+            assert!(!text.starts_with('\n'), "{at} starts with a blank line");
+            assert!(
+                text.ends_with('\n') && !text.ends_with("\n\n"),
+                "{at} must end with one newline"
+            );
+            assert!(
+                !text.contains("\n\n\n"),
+                "{at} has two blank lines in a row"
+            );
+            for (number, line) in text.lines().enumerate() {
+                assert_eq!(
+                    line,
+                    line.trim_end(),
+                    "{at}:{} has trailing white space",
+                    number + 1
+                );
+            }
+        }
+    }
+}
+
+/// cargo-generate renders an undefined variable as an empty string, silently, so every name a
+/// template file reads must be defined for every variant: a placeholder that is never
+/// conditional, a built-in, or a value the pre hook sets.
+#[test]
+fn template_files_read_only_variables_defined_for_every_variant() {
+    let template = repo_root().join("template");
+    let config = std::fs::read_to_string(template.join("cargo-generate.toml")).unwrap();
+    let pre_script = std::fs::read_to_string(template.join("pre-script.rhai")).unwrap();
+    let mut defined: BTreeSet<String> = ["project-name", "crate_name"].map(String::from).into();
+    defined.extend(
+        config
+            .lines()
+            .filter_map(|line| line.strip_prefix("[placeholders."))
+            .map(|rest| rest.trim_end_matches(']').to_owned()),
+    );
+    defined.extend(
+        pre_script
+            .split("variable::set(\"")
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap().to_owned()),
+    );
+
+    let mut read = BTreeSet::new();
+    for (path, text) in text_files(&template) {
+        if path.ends_with(".rhai") || path == "cargo-generate.toml" {
+            continue;
+        }
+        for expression in text.split("{{").skip(1).chain(text.split("{%").skip(1)) {
+            let expression = expression.split(['}', '%']).next().unwrap();
+            // Quoted literals ("alpine") are values, not variables.
+            let unquoted: String = expression
+                .split('"')
+                .step_by(2)
+                .collect::<Vec<_>>()
+                .join(" ");
+            for word in unquoted.split([' ', '|', '=', '!']) {
+                if !word.is_empty() {
+                    read.insert((path.clone(), word.to_owned()));
+                }
+            }
+        }
+    }
+    let keywords = [
+        "if", "elsif", "else", "endif", "or", "and", "raw", "endraw", "-",
+    ];
+    for (path, word) in read {
+        let is_literal = keywords.contains(&word.as_str())
+            || [
+                "alpine",
+                "static",
+                "slim",
+                "debian",
+                "distroless",
+                "name",
+                "project",
+            ]
+            .contains(&word.as_str());
+        assert!(
+            is_literal || defined.contains(&word),
+            "{path} reads `{word}`, which is not defined for every variant (defined: {defined:?})"
+        );
+    }
+}
+
+#[test]
+fn every_dockerfile_pins_its_images_and_runs_a_non_root_exec_form_entrypoint() {
+    let Some(rendered) = rendered() else { return };
+
+    for project in rendered {
+        let id = project.variant.id();
+        let dockerfile = std::fs::read_to_string(project.dir.join("Dockerfile")).unwrap();
+        let name = project.variant.project_name();
+        let mut stages = BTreeSet::new();
+        for line in dockerfile.lines().filter(|line| line.starts_with("FROM ")) {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!(
+                words.len(),
+                4,
+                "{id}: {line:?} is not `FROM <image> AS <stage>`"
+            );
+            let image = words[1];
+            if !stages.contains(image) && image != "scratch" {
+                let (name, tag) = image
+                    .rsplit_once(':')
+                    .unwrap_or_else(|| panic!("{id}: {image} has no tag"));
+                // `latest` and a bare major (`rust:1`) move under you; a release does not
+                // (rust:1.95-trixie, debian:trixie-slim, alpine:3.23, cc-debian13:nonroot).
+                assert!(
+                    tag != "latest" && !tag.chars().all(|c| c.is_ascii_digit()),
+                    "{id}: {name}:{tag} floats"
+                );
+            }
+            stages.insert(words[3]);
+        }
+        assert!(
+            dockerfile.contains("cargo install cargo-chef --locked --version 0."),
+            "{id}: cargo-chef unpinned"
+        );
+        let user = dockerfile
+            .lines()
+            .find_map(|line| line.strip_prefix("USER "))
+            .unwrap();
+        let uid: u32 = user.split(':').next().unwrap().parse().unwrap();
+        assert_ne!(uid, 0, "{id} runs as root");
+        assert!(
+            dockerfile.contains("EXPOSE 8080\n"),
+            "{id}: EXPOSE does not match the port"
+        );
+        assert!(
+            dockerfile.contains(&format!("ENTRYPOINT [\"/usr/local/bin/{name}\"]\n")),
+            "{id}: ENTRYPOINT"
+        );
+        assert!(
+            dockerfile.contains(&format!("CMD [\"/usr/local/bin/{name}\", \"healthcheck\"]")),
+            "{id}: HEALTHCHECK does not call the binary"
+        );
+        let runtime = dockerfile
+            .lines()
+            .rfind(|line| line.starts_with("FROM "))
+            .unwrap();
+        match project.variant.debian {
+            Some("trixie") => assert!(dockerfile.contains("FROM rust:1.95-trixie AS chef")),
+            Some("bookworm") => assert!(dockerfile.contains("FROM rust:1.95-bookworm AS chef")),
+            _ => assert!(dockerfile.contains("FROM rust:1.95-alpine3.23 AS chef")),
+        }
+        let expected_runtime = match project.variant.id().as_str() {
+            "distroless-trixie" => "gcr.io/distroless/cc-debian13:nonroot",
+            "distroless-bookworm" => "gcr.io/distroless/cc-debian12:nonroot",
+            "debian-slim-trixie" => "debian:trixie-slim",
+            "debian-slim-bookworm" => "debian:bookworm-slim",
+            "static-trixie" | "static-bookworm" => "scratch",
+            _ => "alpine:3.23",
+        };
+        assert_eq!(
+            runtime,
+            format!("FROM {expected_runtime} AS runtime"),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn the_dockerfile_and_compose_file_are_pinned_by_snapshots() {
+    let Some(rendered) = rendered() else { return };
+
+    for project in rendered {
+        let id = project.variant.id();
+        for file in ["Dockerfile", "compose.yaml"] {
+            let text = std::fs::read_to_string(project.dir.join(file)).unwrap();
+            insta::assert_snapshot!(format!("{id}.{file}"), text);
+        }
+    }
+}
+
+#[test]
+fn hadolint_finds_nothing_at_warning_level_and_every_ignore_gives_its_reason() {
+    let Some(rendered) = rendered() else { return };
+    if !require_tool("hadolint", "--version") {
+        return;
+    }
+
+    for project in rendered {
+        let dockerfile = project.dir.join("Dockerfile");
+        run_ok(
+            clean_command("hadolint")
+                .args(["--no-color", "--failure-threshold", "warning"])
+                .arg(&dockerfile),
+        );
+        let text = std::fs::read_to_string(&dockerfile).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (index, line) in lines.iter().enumerate() {
+            if line.starts_with("# hadolint ignore=") {
+                let reason = index.checked_sub(1).map(|i| lines[i]).unwrap_or("");
+                assert!(
+                    reason.starts_with("# ") && !reason.contains("hadolint"),
+                    "{}: Dockerfile:{} ignores a rule with no reason on the line above",
+                    project.variant.id(),
+                    index + 1
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_compose_file_validates_against_the_compose_spec_and_keeps_its_limits() {
+    let Some(rendered) = rendered() else { return };
+    if !require_tool("check-jsonschema", "--version") {
+        return;
+    }
+
+    for project in rendered {
+        let compose = project.dir.join("compose.yaml");
+        run_ok(
+            clean_command("check-jsonschema")
+                .args(["--builtin-schema", "vendor.compose-spec"])
+                .arg(&compose),
+        );
+        let text = std::fs::read_to_string(&compose).unwrap();
+        for required in [
+            "\"127.0.0.1:8080:8080\"",
+            "cpus: \"0.5\"",
+            "memory: 128M",
+            "read_only: true",
+            "- ALL",
+            "no-new-privileges:true",
+            "healthcheck",
+            "restart: unless-stopped",
+        ] {
+            assert!(
+                text.contains(required),
+                "{}: compose.yaml lacks {required}",
+                project.variant.id()
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_values_are_refused_naming_the_value_and_writing_no_file() {
+    if !require_tool("cargo-generate", "--version") {
+        return;
+    }
+    let cases: &[(&str, &[&str], &str)] = &[
+        (
+            "orders",
+            &["-d", "port=0"],
+            "\"0\" is not a valid value for port",
+        ),
+        (
+            "orders",
+            &["-d", "port=70000"],
+            "\"70000\" is not a valid value for port",
+        ),
+        (
+            "orders",
+            &["-d", "port=abc"],
+            "\"abc\" is not a valid value for port",
+        ),
+        (
+            "orders",
+            &["-d", "base=foo"],
+            "\"foo\" is not a valid value for base",
+        ),
+        (
+            "orders",
+            &["-d", "rust_version=latest"],
+            "\"latest\" is not a valid value for rust_version",
+        ),
+        (
+            "orders",
+            &["-d", "rust_version=1.80"],
+            "\"1.80\" is not a valid value for rust_version",
+        ),
+        (
+            "orders",
+            &["-d", "debian=sid"],
+            "\"sid\" is not a valid value for debian",
+        ),
+        (
+            "orders",
+            &["-d", "base=alpine", "-d", "debian=bookworm"],
+            "debian=bookworm applies only to the glibc bases (distroless, debian-slim, static)",
+        ),
+        (
+            "9lives",
+            &[],
+            "project name \"9lives\" must start with a letter",
+        ),
+        (
+            "my.service",
+            &[],
+            "project name \"my.service\" contains '.'",
+        ),
+        (
+            "fn",
+            &[],
+            "project name \"fn\" is a Rust keyword or a built-in crate",
+        ),
+    ];
+
+    for (name, args, message) in cases {
+        let destination = scratch_dir("refused");
+        let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+
+        let output = run(&mut cargo_generate(&destination, name, &args));
+
+        assert!(!output.status.success(), "{name} {args:?} was accepted");
+        assert!(
+            stderr(&output).contains(message),
+            "{name} {args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            read_tree(&destination).is_empty(),
+            "{name} {args:?} wrote files: {:?}",
+            read_tree(&destination).keys()
+        );
+    }
+}
+
+/// The seed article's service overwrote RUST_LOG, hard-coded its version, forgot serde_json and
+/// did not compile on edition 2024. The build tier proves the last two; these prove the rest.
+#[test]
+fn the_seed_articles_bugs_do_not_recur_in_the_source() {
+    let Some(rendered) = rendered() else { return };
+
+    for project in rendered {
+        let id = project.variant.id();
+        let manifest = std::fs::read_to_string(project.dir.join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains("edition = \"2024\""),
+            "{id}: not edition 2024"
+        );
+        assert!(
+            manifest.contains("\nserde_json = "),
+            "{id}: serde_json missing"
+        );
+        for (path, text) in text_files(&project.dir.join("src")) {
+            assert!(
+                !text.contains("env::set_var("),
+                "{id}: src/{path} sets an environment variable"
+            );
+            assert!(
+                !text.contains("\"1.0.0\"") && !text.contains("\"0.1.0\""),
+                "{id}: src/{path} hard-codes a version"
+            );
+        }
+    }
+}
+
+/// The slow tier: every rendered project as its users will first meet it.
+#[test]
+fn every_rendered_project_passes_fmt_clippy_and_its_own_tests() {
+    let Some(rendered) = rendered() else { return };
+
+    for project in rendered {
+        let started = Instant::now();
+        run_ok(&mut cargo_in(&project.dir, &["fmt", "--check"]));
+        run_ok(&mut cargo_in(
+            &project.dir,
+            &[
+                "clippy",
+                "--locked",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ));
+        let tests = run_ok(&mut cargo_in(&project.dir, &["test", "--locked"]));
+        let summary = String::from_utf8_lossy(&tests.stdout);
+        assert!(
+            summary.contains("test a_bad_user_id_is_a_json_400_naming_the_value ... ok"),
+            "{summary}"
+        );
+        note(&format!(
+            "{}: fmt, clippy and tests passed in {:.1} s",
+            project.variant.id(),
+            started.elapsed().as_secs_f64()
+        ));
+    }
+}
+
+#[test]
+fn the_service_honours_rust_log_and_stops_cleanly_on_sigterm() {
+    let Some(rendered) = rendered() else { return };
+    let project = &rendered[0];
+    run_ok(&mut cargo_in(&project.dir, &["build", "--locked"]));
+    let binary = shared_target_dir()
+        .join("debug")
+        .join(project.variant.project_name());
+
+    let run_with = |rust_log: Option<&str>| {
+        let mut command = clean_command(&binary);
+        command
+            .env("PORT", "0")
+            .env("HOST", "127.0.0.1")
+            .stderr(Stdio::piped());
+        if let Some(filter) = rust_log {
+            command.env("RUST_LOG", filter);
+        }
+        let child = command.spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        let stopped = Instant::now();
+        run_ok(Command::new("kill").args(["-TERM", &child.id().to_string()]));
+        let output = child.wait_with_output().unwrap();
+        (output, stopped.elapsed())
+    };
+
+    let (quiet, _) = run_with(Some("warn"));
+    let (default, stop_time) = run_with(None);
+
+    assert!(quiet.status.success(), "{quiet:?}");
+    assert!(
+        !stderr(&quiet).contains("listening on"),
+        "RUST_LOG=warn was overridden: {}",
+        stderr(&quiet)
+    );
+    assert!(
+        default.status.success(),
+        "SIGTERM did not exit 0: {default:?}"
+    );
+    assert!(
+        stderr(&default).contains("listening on"),
+        "{}",
+        stderr(&default)
+    );
+    assert!(
+        stop_time < Duration::from_secs(5),
+        "an idle stop took {stop_time:?}"
+    );
+}
+
+#[test]
+fn the_rendered_example_is_in_sync_with_the_template() {
+    if !require_tool("cargo-generate", "--version") {
+        return;
+    }
+    let root = scratch_dir("example");
+    let values = Variant {
+        base: "distroless",
+        debian: Some("trixie"),
+    };
+
+    run_ok(&mut cargo_generate(
+        &root,
+        "orders",
+        &values_file_args(&values),
+    ));
+
+    let example = repo_root().join("examples/orders");
+    let mut committed = read_tree(&example);
+    committed.retain(|path, _| !path.starts_with("target/"));
+    assert!(
+        read_tree(&root.join("orders")) == committed,
+        "examples/orders differs from a fresh render; refresh it with:\n  \
+         rm -rf examples/orders && cargo generate --path . --name orders --silent \
+         --values-file examples/distroless.toml --vcs none --destination {0} && mv {0}/orders examples/",
+        std::env::temp_dir().display()
+    );
+}
