@@ -10,75 +10,64 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-/// One cell of the variant matrix: a runtime base and, for glibc bases, the Debian release.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Variant {
-    pub base: &'static str,
-    pub debian: Option<&'static str>,
+pub use cargo_microservice::variants::{Base, Debian, Variant};
+
+/// How the suites render a variant; the matrix itself comes from the CLI's library.
+pub trait VariantExt {
+    /// The project name the template suite renders this variant under; distinct names keep
+    /// build artefacts apart in the shared target directory.
+    fn project_name(&self) -> String;
+    /// `examples/<base>.toml`, the values file a person would pass to cargo generate.
+    fn values_file(&self) -> PathBuf;
+    /// The values as `-d key=value` pairs, for rendering without a values file.
+    fn defines(&self) -> Vec<String>;
 }
 
-/// Every variant the template renders: each glibc base on both Debian releases, and alpine.
-pub const VARIANTS: &[Variant] = &[
-    Variant {
-        base: "distroless",
-        debian: Some("trixie"),
-    },
-    Variant {
-        base: "distroless",
-        debian: Some("bookworm"),
-    },
-    Variant {
-        base: "debian-slim",
-        debian: Some("trixie"),
-    },
-    Variant {
-        base: "debian-slim",
-        debian: Some("bookworm"),
-    },
-    Variant {
-        base: "static",
-        debian: Some("trixie"),
-    },
-    Variant {
-        base: "static",
-        debian: Some("bookworm"),
-    },
-    Variant {
-        base: "alpine",
-        debian: None,
-    },
-];
-
-impl Variant {
-    /// `distroless-trixie`, `alpine`: used in project names, snapshot names and reports.
-    pub fn id(&self) -> String {
-        match self.debian {
-            Some(debian) => format!("{}-{debian}", self.base),
-            None => self.base.to_owned(),
-        }
-    }
-
-    /// The project name this variant is rendered under; distinct names keep build artefacts
-    /// apart in the shared target directory.
-    pub fn project_name(&self) -> String {
+impl VariantExt for Variant {
+    fn project_name(&self) -> String {
         format!("svc-{}", self.id())
     }
 
-    /// `examples/<base>.toml`, the values file a person would pass to cargo generate.
-    pub fn values_file(&self) -> PathBuf {
+    fn values_file(&self) -> PathBuf {
         repo_root()
             .join("examples")
             .join(format!("{}.toml", self.base))
     }
 
-    /// The values as `-d key=value` arguments, for rendering without a values file.
-    pub fn defines(&self) -> Vec<String> {
+    fn defines(&self) -> Vec<String> {
         let mut defines = vec![format!("base={}", self.base)];
         if let Some(debian) = self.debian {
             defines.push(format!("debian={debian}"));
         }
         defines
     }
+}
+
+/// `cargo generate --path <repo> --silent --vcs none --destination <dest> --name <name> <args>`.
+pub fn cargo_generate(destination: &Path, name: &str, args: &[String]) -> Command {
+    let mut command = clean_command("cargo");
+    command
+        .arg("generate")
+        .arg("--path")
+        .arg(repo_root())
+        .args(["--silent", "--vcs", "none", "--name", name])
+        .arg("--destination")
+        .arg(destination)
+        .args(args);
+    command
+}
+
+/// Values-file arguments for a variant, as a person following examples/ would type them.
+pub fn values_file_args(variant: &Variant) -> Vec<String> {
+    let mut args = vec![
+        "--values-file".to_owned(),
+        variant.values_file().display().to_string(),
+    ];
+    if variant.debian == Some(Debian::Bookworm) {
+        // The examples pin trixie, the default; bookworm is the same file with one override.
+        args.extend(["-d".to_owned(), "debian=bookworm".to_owned()]);
+    }
+    args
 }
 
 pub fn repo_root() -> PathBuf {
@@ -121,6 +110,7 @@ pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
         ("CARGO_HOME", ".cargo"),
         ("RUSTUP_HOME", ".rustup"),
         ("PYENV_ROOT", ".pyenv"),
+        ("DOCKER_CONFIG", ".docker"),
     ] {
         let value = env::var_os(key).map_or_else(|| real_home.join(default), PathBuf::from);
         command.env(key, value);

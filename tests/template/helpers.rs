@@ -5,33 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-/// `cargo generate --path <repo> --silent --vcs none --destination <dest> --name <name> <args>`.
-pub fn cargo_generate(destination: &Path, name: &str, args: &[String]) -> Command {
-    let mut command = clean_command("cargo");
-    command
-        .arg("generate")
-        .arg("--path")
-        .arg(repo_root())
-        .args(["--silent", "--vcs", "none", "--name", name])
-        .arg("--destination")
-        .arg(destination)
-        .args(args);
-    command
-}
-
-/// Values-file arguments for a variant, as a person following examples/ would type them.
-pub fn values_file_args(variant: &Variant) -> Vec<String> {
-    let mut args = vec![
-        "--values-file".to_owned(),
-        variant.values_file().display().to_string(),
-    ];
-    if variant.debian == Some("bookworm") {
-        // The examples pin trixie, the default; bookworm is the same file with one override.
-        args.extend(["-d".to_owned(), "debian=bookworm".to_owned()]);
-    }
-    args
-}
-
 /// `-d key=value` arguments only.
 pub fn define_args(variant: &Variant) -> Vec<String> {
     variant
@@ -57,7 +30,7 @@ pub fn rendered() -> Option<&'static [Rendered]> {
             }
             let root = scratch_dir("rendered");
             Some(
-                VARIANTS
+                Variant::matrix()
                     .iter()
                     .map(|variant| {
                         let name = variant.project_name();

@@ -1,0 +1,411 @@
+//! Build an image, run it the way its compose file does (0.5 CPU, 128 MiB, read-only, no
+//! capabilities, no new privileges, loopback port), wait for its own HEALTHCHECK, probe it over
+//! HTTP, check its uid and shell, and stop it with SIGTERM. The docker matrix tests and
+//! `check --build` both prove images with this one module.
+
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use serde::Serialize;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The limits the template's compose file sets; containers under test get the same.
+pub const CPUS: &str = "0.5";
+pub const MEMORY: &str = "128m";
+/// `docker stop` sends SIGKILL after this long; a clean stop must finish well inside it.
+pub const DOCKER_STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// `docker <args>` with BuildKit on and no colour.
+pub fn docker(args: &[&str]) -> Command {
+    let mut command = Command::new("docker");
+    command
+        .args(args)
+        .env("DOCKER_BUILDKIT", "1")
+        .env("BUILDKIT_PROGRESS", "plain")
+        .env("NO_COLOR", "1");
+    command
+}
+
+fn output(command: &mut Command) -> Result<Output> {
+    command
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("while running {command:?}"))
+}
+
+/// Runs a docker command and returns its trimmed stdout, or an error carrying its stderr.
+pub fn docker_ok(args: &[&str]) -> Result<String> {
+    let out = output(&mut docker(args))?;
+    ensure!(
+        out.status.success(),
+        "docker {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// Whether an engine answers, and BuildKit builds are available (the buildx plugin).
+pub fn engine_problem() -> Option<String> {
+    match docker_ok(&["info", "--format", "{{.ServerVersion}}"]) {
+        Err(error) => Some(format!("no Docker engine answers ({error:#})")),
+        Ok(_) => docker_ok(&["buildx", "version"]).err().map(|error| {
+            format!("BuildKit is not available: the docker buildx plugin is missing ({error:#})")
+        }),
+    }
+}
+
+pub fn image_exists(reference: &str) -> bool {
+    docker_ok(&["image", "inspect", "--format", "{{.Id}}", reference]).is_ok()
+}
+
+/// The label stand-in images carry; its value says what they were built from.
+pub const STAND_IN_LABEL: &str = "org.cargo-microservice.stand-in";
+
+/// What a stand-in image was built from, or `None` for a real (pulled or user-built) image.
+pub fn stand_in_origin(reference: &str) -> Option<String> {
+    let template = format!("{{{{index .Config.Labels \"{STAND_IN_LABEL}\"}}}}");
+    docker_ok(&["image", "inspect", "--format", &template, reference])
+        .ok()
+        .filter(|value| !value.is_empty() && value != "<no value>")
+}
+
+/// The external images a Dockerfile's stages start from: not earlier stages, not `scratch`.
+pub fn base_images(dockerfile: &str) -> Vec<String> {
+    let mut stages: Vec<String> = Vec::new();
+    let mut images = Vec::new();
+    for line in dockerfile.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if !words
+            .first()
+            .is_some_and(|word| word.eq_ignore_ascii_case("FROM"))
+        {
+            continue;
+        }
+        let mut rest = words[1..].iter().filter(|word| !word.starts_with("--"));
+        let Some(image) = rest.next() else { continue };
+        if image != &"scratch"
+            && !stages.iter().any(|stage| stage == image)
+            && !images.contains(&image.to_string())
+        {
+            images.push(image.to_string());
+        }
+        if let (Some(as_word), Some(stage)) = (rest.next(), rest.next()) {
+            if as_word.eq_ignore_ascii_case("AS") {
+                stages.push(stage.to_string());
+            }
+        }
+    }
+    images
+}
+
+/// Builds `context` (its Dockerfile) with BuildKit as `tag`; returns how long it took.
+pub fn build(context: &Path, tag: &str) -> Result<Duration> {
+    let started = Instant::now();
+    let context_arg = context.to_string_lossy();
+    let out = output(&mut docker(&["build", "--tag", tag, &context_arg]))?;
+    if !out.status.success() {
+        let log = String::from_utf8_lossy(&out.stderr);
+        let tail: Vec<&str> = log.lines().rev().take(30).collect();
+        bail!(
+            "docker build of {} failed:\n{}",
+            context.display(),
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
+    Ok(started.elapsed())
+}
+
+pub fn image_size(reference: &str) -> Result<u64> {
+    docker_ok(&["image", "inspect", "--format", "{{.Size}}", reference])?
+        .parse()
+        .context("while reading the image size")
+}
+
+/// Whether the image has a shell at /bin/sh that runs.
+pub fn has_shell(image: &str) -> bool {
+    docker(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        "/bin/sh",
+        image,
+        "-c",
+        "exit 0",
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .status()
+    .is_ok_and(|status| status.success())
+}
+
+/// A running container, removed when dropped.
+pub struct Container {
+    pub id: String,
+}
+
+impl Container {
+    /// Starts `image` detached, as the template's compose file runs it, with the port published
+    /// on a free loopback port. `health_interval` shortens the image's own HEALTHCHECK interval
+    /// (the command stays the image's).
+    pub fn start(image: &str, container_port: u16, health_interval: Duration) -> Result<Container> {
+        let publish = format!("127.0.0.1:0:{container_port}");
+        let interval = format!("{}ms", health_interval.as_millis());
+        let id = docker_ok(&[
+            "run",
+            "--detach",
+            "--cpus",
+            CPUS,
+            "--memory",
+            MEMORY,
+            "--read-only",
+            "--cap-drop",
+            "ALL",
+            "--security-opt",
+            "no-new-privileges:true",
+            "--publish",
+            &publish,
+            "--health-interval",
+            &interval,
+            image,
+        ])?;
+        Ok(Container { id })
+    }
+
+    fn inspect(&self, template: &str) -> Result<String> {
+        docker_ok(&["inspect", "--format", template, &self.id])
+    }
+
+    pub fn host_port(&self, container_port: u16) -> Result<u16> {
+        let mapping = docker_ok(&["port", &self.id, &format!("{container_port}/tcp")])?;
+        mapping
+            .lines()
+            .find_map(|line| line.strip_prefix("127.0.0.1:"))
+            .and_then(|port| port.parse().ok())
+            .ok_or_else(|| {
+                anyhow!("port {container_port} is not published on 127.0.0.1: {mapping:?}")
+            })
+    }
+
+    /// Waits for the image's HEALTHCHECK to say healthy; fails on unhealthy, exit or timeout.
+    pub fn wait_healthy(&self, timeout: Duration) -> Result<Duration> {
+        let started = Instant::now();
+        loop {
+            let state = self.inspect(
+                "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}",
+            )?;
+            match state.split_once(' ') {
+                Some(("running", "healthy")) => return Ok(started.elapsed()),
+                Some(("running", "unhealthy")) => bail!(
+                    "the HEALTHCHECK reports unhealthy: {}",
+                    self.inspect("{{range .State.Health.Log}}{{.Output}}{{end}}")?
+                        .trim()
+                ),
+                Some((_, "none")) => bail!("the image has no HEALTHCHECK"),
+                Some(("running", _)) => {}
+                _ => bail!("the container stopped ({state}): {}", self.logs_tail(10)),
+            }
+            if started.elapsed() > timeout {
+                bail!("not healthy after {timeout:?} ({state})");
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// The uid of the container's main process, as the kernel sees it.
+    pub fn uid(&self) -> Result<u32> {
+        let pid = self.inspect("{{.State.Pid}}")?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).with_context(|| {
+            format!("while reading the status of the container's process {pid}")
+        })?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().nth(1))
+            .and_then(|effective| effective.parse().ok())
+            .ok_or_else(|| anyhow!("no Uid line in /proc/{pid}/status"))
+    }
+
+    /// Sends SIGTERM and waits for the exit; returns the exit code and how long it took.
+    pub fn stop_with_sigterm(&self) -> Result<(i64, Duration)> {
+        let started = Instant::now();
+        docker_ok(&["kill", "--signal", "TERM", &self.id])?;
+        let code = docker_ok(&["wait", &self.id])?;
+        let elapsed = started.elapsed();
+        let code = code
+            .parse()
+            .with_context(|| format!("docker wait printed {code:?}"))?;
+        Ok((code, elapsed))
+    }
+
+    pub fn logs_tail(&self, lines: usize) -> String {
+        let out = docker(&["logs", "--tail", &lines.to_string(), &self.id]).output();
+        out.map(|out| {
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+        .unwrap_or_default()
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = docker(&["rm", "--force", "--volumes", &self.id]).output();
+    }
+}
+
+/// `GET path` on loopback; returns the status code and body.
+pub fn http_get(port: u16, path: &str) -> Result<(u16, String)> {
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw)?;
+    let (head, body) = raw
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| anyhow!("no HTTP answer: {raw:?}"))?;
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| anyhow!("no status line: {head:?}"))?;
+    Ok((status, body.to_owned()))
+}
+
+/// What the image is expected to be; the proof checks it against what actually runs.
+#[derive(Debug, Clone)]
+pub struct Expectations {
+    pub port: u16,
+    /// `Some(false)`: the image must have no shell; `Some(true)`: it must have one.
+    pub shell: Option<bool>,
+    /// The uid the service must run as; any non-root uid passes when `None`.
+    pub uid: Option<u32>,
+    /// Paths that must answer 200.
+    pub probes: Vec<String>,
+}
+
+/// One step of a proof: passed, or failed with the reason.
+pub type Step = std::result::Result<String, String>;
+
+/// Everything learnt about one image: each step's outcome, in order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proof {
+    pub image: String,
+    pub healthy: Step,
+    pub probed: Step,
+    pub non_root: Step,
+    pub shell: Step,
+    pub stopped_cleanly: Step,
+}
+
+impl Proof {
+    pub fn passed(&self) -> bool {
+        self.failures().is_empty()
+    }
+
+    pub fn failures(&self) -> Vec<String> {
+        [
+            ("healthy", &self.healthy),
+            ("probed", &self.probed),
+            ("non-root", &self.non_root),
+            ("shell", &self.shell),
+            ("stopped cleanly", &self.stopped_cleanly),
+        ]
+        .into_iter()
+        .filter_map(|(name, step)| step.as_ref().err().map(|why| format!("{name}: {why}")))
+        .collect()
+    }
+}
+
+fn step(result: Result<String>) -> Step {
+    result.map_err(|error| format!("{error:#}"))
+}
+
+/// Runs `image` under the compose limits and proves it: healthy by its own HEALTHCHECK, answering
+/// on the probes, running as a non-root uid, having a shell or not as expected, and exiting 0
+/// on SIGTERM well inside docker stop's grace period.
+pub fn prove(image: &str, expect: &Expectations) -> Result<Proof> {
+    let container = Container::start(image, expect.port, Duration::from_millis(500))?;
+    let healthy = step(
+        container
+            .wait_healthy(Duration::from_secs(30))
+            .map(|took| format!("healthy after {:.1} s", took.as_secs_f64())),
+    );
+    let probed = step(probe_paths(&container, expect));
+    let non_root = step(container.uid().and_then(|uid| {
+        ensure!(uid != 0, "runs as root (uid 0)");
+        if let Some(expected) = expect.uid {
+            ensure!(uid == expected, "runs as uid {uid}, expected {expected}");
+        }
+        Ok(format!("uid {uid}"))
+    }));
+    let shell = step(match expect.shell {
+        None => Ok("not checked".to_owned()),
+        Some(expected) => {
+            let found = has_shell(image);
+            if found == expected {
+                Ok(if found { "has /bin/sh" } else { "no shell" }.to_owned())
+            } else if found {
+                Err(anyhow!(
+                    "has /bin/sh, but this base is meant to have no shell"
+                ))
+            } else {
+                Err(anyhow!(
+                    "has no /bin/sh, but this base is meant to have one"
+                ))
+            }
+        }
+    });
+    let stopped_cleanly = step(container.stop_with_sigterm().and_then(|(code, took)| {
+        ensure!(
+            code == 0,
+            "exited {code} on SIGTERM: {}",
+            container.logs_tail(5).trim()
+        );
+        ensure!(
+            took < DOCKER_STOP_GRACE / 2,
+            "took {took:?} to stop, too close to docker stop's 10 s"
+        );
+        Ok(format!("exit 0 in {:.2} s", took.as_secs_f64()))
+    }));
+    Ok(Proof {
+        image: image.to_owned(),
+        healthy,
+        probed,
+        non_root,
+        shell,
+        stopped_cleanly,
+    })
+}
+
+fn probe_paths(container: &Container, expect: &Expectations) -> Result<String> {
+    let port = container.host_port(expect.port)?;
+    for path in &expect.probes {
+        let (status, body) =
+            http_get(port, path).with_context(|| format!("while calling {path}"))?;
+        ensure!(status == 200, "{path} answered {status}: {body}");
+    }
+    Ok(format!("{} answered 200", expect.probes.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_images_skip_stages_and_scratch() {
+        let dockerfile = "FROM rust:1.95-trixie AS chef\nFROM chef AS planner\nfrom --platform=$BUILDPLATFORM chef as builder\nFROM scratch AS runtime\nCOPY --from=builder /a /a\n";
+        assert_eq!(base_images(dockerfile), ["rust:1.95-trixie"]);
+    }
+}

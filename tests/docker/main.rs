@@ -1,0 +1,229 @@
+//! The docker matrix: every variant rendered, built with BuildKit, run under the compose
+//! limits, probed over HTTP from the host, checked for uid and shell, stopped with SIGTERM, and
+//! brought up with its own compose file. And proof that the harness catches broken images.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod helpers;
+
+use cargo_microservice::docker::{self, Expectations, Proof};
+use helpers::*;
+use std::path::Path;
+use std::time::Instant;
+
+const PORT: u16 = 8080;
+
+fn expectations(variant: &Variant) -> Expectations {
+    Expectations {
+        port: PORT,
+        shell: Some(variant.base.has_shell()),
+        uid: Some(variant.base.runtime_uid()),
+        probes: ["/health", "/ready", "/users/42"]
+            .map(String::from)
+            .to_vec(),
+    }
+}
+
+/// Makes every base image of `project` available; `Err` says why one cannot be had here.
+fn ensure_bases(project: &Path) -> Result<String, String> {
+    let dockerfile = std::fs::read_to_string(project.join("Dockerfile")).unwrap();
+    let mut bases = Vec::new();
+    for image in docker::base_images(&dockerfile) {
+        bases.push(match ensure_base_image(&image)? {
+            Origin::Real => format!("{image} (real)"),
+            Origin::StandIn(from) => {
+                note(&format!("{image} is a local stand-in, built from {from}"));
+                format!("{image} (stand-in)")
+            }
+        });
+    }
+    bases.push(
+        match dockerfile.lines().rfind(|line| line.starts_with("FROM ")) {
+            Some(line) if line.contains("scratch") => "scratch".to_owned(),
+            _ => String::new(),
+        },
+    );
+    bases.retain(|base| !base.is_empty());
+    Ok(bases.join(", "))
+}
+
+#[test]
+fn every_variant_builds_runs_answers_and_stops_cleanly() {
+    if !require_docker() || !require_tool("cargo-generate", "--version") {
+        return;
+    }
+    let _docker = docker_lock();
+    let root = scratch_dir("matrix");
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    let mut failures = Vec::new();
+
+    for variant in build_order() {
+        let id = variant.id();
+        let project = render(&variant, &root);
+        let not_run = |built: &str, bases: String| Row {
+            variant: id.clone(),
+            built: built.to_owned(),
+            healthy: "-".into(),
+            probed: "-".into(),
+            non_root: "-".into(),
+            stopped: "-".into(),
+            compose: "-".into(),
+            size: "-".into(),
+            build_time: "-".into(),
+            bases,
+        };
+        let bases = match ensure_bases(&project) {
+            Ok(bases) => bases,
+            Err(why) => {
+                rows.push(not_run("NOT BUILT HERE", why));
+                continue;
+            }
+        };
+        let tag = format!("cargo-microservice-e2e/{id}:test");
+        let build_time = match docker::build(&project, &tag) {
+            Ok(took) => took,
+            Err(error) => {
+                failures.push(format!("{id}: {error:#}"));
+                rows.push(not_run("FAILED", bases));
+                continue;
+            }
+        };
+        let size = docker::image_size(&tag).unwrap();
+        let proof = docker::prove(&tag, &expectations(&variant)).unwrap();
+        let compose = compose_up_and_verify(&project, &format!("cms-e2e-{id}"));
+        failures.extend(
+            proof
+                .failures()
+                .into_iter()
+                .map(|failure| format!("{id}: {failure}")),
+        );
+        if let Err(why) = &compose {
+            failures.push(format!("{id}: compose: {why}"));
+        }
+        rows.push(Row {
+            variant: id,
+            built: "yes".into(),
+            healthy: mark(&proof.healthy),
+            probed: mark(&proof.probed),
+            non_root: mark(&proof.non_root),
+            stopped: proof
+                .stopped_cleanly
+                .clone()
+                .unwrap_or_else(|_| "FAILED".into()),
+            compose: mark(&compose),
+            size: format!("{:.1} MB", size as f64 / 1e6),
+            build_time: format!("{:.0} s", build_time.as_secs_f64()),
+            bases,
+        });
+    }
+
+    print_summary(&rows);
+    let built = rows.iter().filter(|row| row.built == "yes").count();
+    note(&format!(
+        "docker matrix: {built} of {} variants built and proven in {:.0} s; {} not built here",
+        rows.len(),
+        started.elapsed().as_secs_f64(),
+        rows.iter()
+            .filter(|row| row.built == "NOT BUILT HERE")
+            .count()
+    ));
+    assert!(
+        failures.is_empty(),
+        "the docker matrix failed:\n{}",
+        failures.join("\n")
+    );
+    // Only alpine may be missing here, and only for want of a registry.
+    for row in rows.iter().filter(|row| row.built != "yes") {
+        assert_eq!(
+            row.variant, "alpine",
+            "{} was not built: {}",
+            row.variant, row.bases
+        );
+    }
+}
+
+/// Renders a variant, breaks its Dockerfile with `edit`, builds it, and proves it.
+fn prove_broken(variant: Variant, tag: &str, edit: impl Fn(String) -> String) -> Option<Proof> {
+    if !require_docker() || !require_tool("cargo-generate", "--version") {
+        return None;
+    }
+    let _docker = docker_lock();
+    let project = render(&variant, &scratch_dir(tag));
+    let dockerfile = project.join("Dockerfile");
+    let original = std::fs::read_to_string(&dockerfile).unwrap();
+    let broken = edit(original.clone());
+    assert_ne!(broken, original, "the fixture's edit changed nothing");
+    std::fs::write(&dockerfile, broken).unwrap();
+    ensure_bases(&project).expect("the fixture's base images");
+    let tag = format!("cargo-microservice-e2e/{tag}:broken");
+    docker::build(&project, &tag).unwrap();
+    Some(docker::prove(&tag, &expectations(&variant)).unwrap())
+}
+
+/// Rust's std binds new glibc functions at run time, so a plain service built on trixie still
+/// runs on bookworm; C code compiled on trixie does not. This links one C function, as a -sys
+/// crate would: with _GNU_SOURCE, glibc 2.38+ headers turn strtol into __isoc23_strtol.
+#[test]
+fn the_harness_catches_a_binary_built_on_a_newer_debian_than_its_runtime() {
+    let trixie = Variant {
+        base: Base::Distroless,
+        debian: Some(Debian::Trixie),
+    };
+    let Some(proof) = prove_broken(trixie, "glibc-mismatch", |dockerfile| {
+        dockerfile
+            .replace(
+                "RUN cargo build --release --locked --bin orders",
+                "RUN printf '#define _GNU_SOURCE\\n#include <stdlib.h>\\nlong parse(const char *s) { return strtol(s, 0, 10); }\\n' > /c.c \\\n    && gcc -O2 -c /c.c -o /c.o \\\n    && cargo rustc --release --locked --bin orders -- -C link-arg=/c.o -C link-arg=-Wl,--undefined=parse",
+            )
+            .replace("FROM gcr.io/distroless/cc-debian13:nonroot", "FROM gcr.io/distroless/cc-debian12:nonroot")
+    }) else {
+        return;
+    };
+
+    let why = proof
+        .healthy
+        .expect_err("a binary needing trixie's glibc must not run on debian12");
+    assert!(
+        why.contains("GLIBC_2."),
+        "the failure should name the missing glibc: {why}"
+    );
+}
+
+#[test]
+fn the_harness_catches_a_curl_healthcheck_on_an_image_without_curl() {
+    let distroless = Variant {
+        base: Base::Distroless,
+        debian: Some(Debian::Trixie),
+    };
+    let Some(proof) = prove_broken(distroless, "curl-healthcheck", |dockerfile| {
+        dockerfile.replace(
+            r#"CMD ["/usr/local/bin/orders", "healthcheck"]"#,
+            "CMD curl -f http://localhost:8080/health || exit 1",
+        )
+    }) else {
+        return;
+    };
+
+    let why = proof.healthy.expect_err("curl cannot run on distroless");
+    assert!(why.contains("unhealthy"), "{why}");
+}
+
+#[test]
+fn the_harness_catches_a_missing_user() {
+    let slim = Variant {
+        base: Base::DebianSlim,
+        debian: Some(Debian::Trixie),
+    };
+    let Some(proof) = prove_broken(slim, "missing-user", |dockerfile| {
+        dockerfile.replace("USER 10001:10001\n", "")
+    }) else {
+        return;
+    };
+
+    let why = proof
+        .non_root
+        .expect_err("without USER the service runs as root");
+    assert!(why.contains("root"), "{why}");
+}
