@@ -92,10 +92,10 @@ pub fn base_images(dockerfile: &str) -> Vec<String> {
         {
             images.push(image.to_string());
         }
-        if let (Some(as_word), Some(stage)) = (rest.next(), rest.next()) {
-            if as_word.eq_ignore_ascii_case("AS") {
-                stages.push(stage.to_string());
-            }
+        if let (Some(as_word), Some(stage)) = (rest.next(), rest.next())
+            && as_word.eq_ignore_ascii_case("AS")
+        {
+            stages.push(stage.to_string());
         }
     }
     images
