@@ -227,3 +227,24 @@ fn the_harness_catches_a_missing_user() {
         .expect_err("without USER the service runs as root");
     assert!(why.contains("root"), "{why}");
 }
+
+#[test]
+fn the_github_matrix_workflow_is_actionlint_clean_and_reads_the_variant_list() {
+    if !require_tool("actionlint", "--version") {
+        return;
+    }
+    let workflow = repo_root().join(".github/workflows/template-matrix.yml");
+
+    run_ok(clean_command("actionlint").arg("-no-color").arg(&workflow));
+
+    let text = std::fs::read_to_string(&workflow).unwrap();
+    for required in [
+        "fail-fast: false",
+        "schedule:",
+        "paths:",
+        "variants --json",
+        "CARGO_MICROSERVICE_VARIANTS",
+    ] {
+        assert!(text.contains(required), "the workflow lacks {required}");
+    }
+}
