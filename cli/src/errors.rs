@@ -1,0 +1,56 @@
+//! Errors the user can fix, each saying what is wrong and how to fix it.
+
+use std::path::PathBuf;
+
+/// A problem with what was asked; nothing has been written when one is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error(
+        "invalid project name {name:?}: {rule}; use letters, digits, - or _, starting with a letter (e.g. orders-api)"
+    )]
+    InvalidName { name: String, rule: &'static str },
+
+    #[error("invalid port {value:?}: use a whole number from 1 to 65535 (default 8080)")]
+    InvalidPort { value: String },
+
+    #[error(
+        "invalid base {value:?}: use one of distroless, debian-slim, alpine, static (default distroless)"
+    )]
+    InvalidBase { value: String },
+
+    #[error("invalid debian {value:?}: use one of trixie, bookworm (default trixie)")]
+    InvalidDebian { value: String },
+
+    #[error(
+        "invalid rust_version {value:?}: pin a toolchain as major.minor[.patch], 1.85 or newer (edition 2024 needs it), e.g. 1.95"
+    )]
+    InvalidRustVersion { value: String },
+
+    #[error(
+        "debian={debian} applies only to the glibc bases (distroless, debian-slim, static); the alpine base builds on alpine: drop the debian value"
+    )]
+    DebianWithAlpine { debian: String },
+
+    #[error(
+        "values file {path} does not exist: pass the path of a TOML file with a [values] table (see examples/)"
+    )]
+    ValuesFileMissing { path: PathBuf },
+
+    #[error(
+        "values file {path} is not valid: {detail}; it needs a [values] table with base, debian, rust_version and port (see examples/)"
+    )]
+    ValuesFileInvalid { path: PathBuf, detail: String },
+
+    #[error("destination {path} is a file: pass a directory with --destination")]
+    DestinationIsFile { path: PathBuf },
+
+    #[error(
+        "{path} already exists and is not empty: pick another name or --destination, or pass --force to write into it"
+    )]
+    DestinationNotEmpty { path: PathBuf },
+}
+
+impl UserError {
+    /// The process exit status for this error: every one is a usage error.
+    pub const EXIT_CODE: u8 = 2;
+}
