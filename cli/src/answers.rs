@@ -275,7 +275,7 @@ pub fn validate_rust_version(value: &str) -> Result<(), UserError> {
         return Err(invalid());
     }
     let minor: u32 = parts[1].parse().map_err(|_| invalid())?;
-    if minor < 85 || minor > 999 {
+    if !(85..=999).contains(&minor) {
         return Err(invalid());
     }
     Ok(())
