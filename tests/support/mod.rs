@@ -1,7 +1,7 @@
 //! What every suite needs: the repository, the variant matrix, commands run with a clean
 //! environment, and the rule for tools that are missing (fail in CI, skip loudly elsewhere).
 
-#![allow(dead_code)] // each suite uses its own part of this module
+#![allow(dead_code, unused_imports)] // each suite uses its own part of this module
 
 use std::collections::BTreeMap;
 use std::env;
