@@ -1,0 +1,428 @@
+//! Reading a project the way `check` sees it: Dockerfiles, Cargo.toml (workspace-aware),
+//! compose files and .dockerignore. It needs no answers file, so any project can be checked.
+
+use super::dockerfile::Dockerfile;
+use anyhow::{Context, Result};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+pub struct Source<T> {
+    /// Relative to the project root, with `/` separators: what findings name.
+    pub path: String,
+    pub text: String,
+    pub parsed: T,
+}
+
+/// A dependency as declared: enough to tell which TLS stack it pulls in.
+#[derive(Debug, Clone, Default)]
+pub struct Dependency {
+    pub default_features: bool,
+    pub features: Vec<String>,
+    pub manifest: String,
+    pub line: usize,
+}
+
+#[derive(Default)]
+pub struct Cargo {
+    /// The manifest findings about the package point at.
+    pub manifest: String,
+    pub manifest_text: String,
+    pub bins: BTreeSet<String>,
+    pub rust_version: Option<String>,
+    pub edition: Option<String>,
+    pub release_profile: Option<toml::Table>,
+    pub dependencies: BTreeMap<String, Dependency>,
+}
+
+pub struct Project {
+    pub root: PathBuf,
+    pub dockerfiles: Vec<Source<Dockerfile>>,
+    pub cargo: Option<Cargo>,
+    pub compose: Vec<Source<serde_yaml::Value>>,
+    /// The .dockerignore patterns, if there is one.
+    pub dockerignore: Option<Vec<String>>,
+    /// Files that hold secrets and sit in the build context: `.env`, `.env.*`.
+    pub env_files: Vec<String>,
+    /// Ports the code binds by default, with where it says so.
+    pub code_ports: Vec<(u16, String, usize)>,
+}
+
+const COMPOSE_FILES: [&str; 4] = [
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yml",
+    "docker-compose.yaml",
+];
+
+impl Project {
+    pub fn load(root: &Path) -> Result<Project> {
+        let mut names: Vec<String> = fs_err::read_dir(root)?
+            .filter_map(|entry| entry.ok())
+            .filter(|entry| entry.path().is_file())
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        let read = |name: &str| -> Result<String> {
+            let bytes = fs_err::read(root.join(name))?;
+            Ok(String::from_utf8_lossy(&bytes).into_owned())
+        };
+        let mut dockerfiles = Vec::new();
+        for name in names.iter().filter(|name| is_dockerfile(name)) {
+            let text = read(name)?;
+            dockerfiles.push(Source {
+                path: name.clone(),
+                parsed: Dockerfile::parse(&text),
+                text,
+            });
+        }
+        let mut compose = Vec::new();
+        for name in names
+            .iter()
+            .filter(|name| COMPOSE_FILES.contains(&name.as_str()))
+        {
+            let text = read(name)?;
+            let parsed =
+                serde_yaml::from_str(&text).with_context(|| format!("while reading {name}"))?;
+            compose.push(Source {
+                path: name.clone(),
+                text,
+                parsed,
+            });
+        }
+        let dockerignore = names.iter().any(|name| name == ".dockerignore").then(|| {
+            read(".dockerignore")
+                .unwrap_or_default()
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty() && !line.starts_with('#'))
+                .map(str::to_owned)
+                .collect()
+        });
+        let env_files = names
+            .iter()
+            .filter(|name| *name == ".env" || name.starts_with(".env."))
+            .cloned()
+            .collect();
+        let cargo = if root.join("Cargo.toml").is_file() {
+            Some(load_cargo(root)?)
+        } else {
+            None
+        };
+        let code_ports = code_ports(root);
+        Ok(Project {
+            root: root.to_owned(),
+            dockerfiles,
+            cargo,
+            compose,
+            dockerignore,
+            env_files,
+            code_ports,
+        })
+    }
+
+    /// Whether `.dockerignore` excludes `path` (a top-level name such as `target` or `.env`).
+    pub fn ignores(&self, path: &str) -> bool {
+        let Some(patterns) = &self.dockerignore else {
+            return false;
+        };
+        let mut ignored = false;
+        for pattern in patterns {
+            let (negated, pattern) = match pattern.strip_prefix('!') {
+                Some(rest) => (true, rest),
+                None => (false, pattern.as_str()),
+            };
+            let pattern = pattern
+                .trim_start_matches("**/")
+                .trim_start_matches('/')
+                .trim_end_matches("/**")
+                .trim_end_matches('/');
+            if glob_match(pattern, path) {
+                ignored = !negated;
+            }
+        }
+        ignored
+    }
+}
+
+fn is_dockerfile(name: &str) -> bool {
+    name == "Dockerfile"
+        || name == "Containerfile"
+        || name.starts_with("Dockerfile.")
+        || name.ends_with(".Dockerfile")
+}
+
+/// `*` and `?` within one path segment: what .dockerignore patterns need for top-level names.
+fn glob_match(pattern: &str, text: &str) -> bool {
+    fn matches(pattern: &[u8], text: &[u8]) -> bool {
+        match (pattern.first(), text.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => {
+                matches(&pattern[1..], text) || (!text.is_empty() && matches(pattern, &text[1..]))
+            }
+            (Some(b'?'), Some(_)) => matches(&pattern[1..], &text[1..]),
+            (Some(p), Some(t)) if p == t => matches(&pattern[1..], &text[1..]),
+            _ => false,
+        }
+    }
+    matches(pattern.as_bytes(), text.as_bytes())
+}
+
+pub fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|line| line.contains(needle))
+        .map_or(1, |index| index + 1)
+}
+
+fn load_cargo(root: &Path) -> Result<Cargo> {
+    let manifest_text = fs_err::read_to_string(root.join("Cargo.toml"))?;
+    let manifest: toml::Table =
+        toml::from_str(&manifest_text).context("while reading Cargo.toml")?;
+    let mut cargo = Cargo {
+        manifest: "Cargo.toml".into(),
+        manifest_text: manifest_text.clone(),
+        ..Cargo::default()
+    };
+    cargo.release_profile = manifest
+        .get("profile")
+        .and_then(|profile| profile.get("release"))
+        .and_then(|release| release.as_table())
+        .cloned();
+    let workspace_package = manifest
+        .get("workspace")
+        .and_then(|w| w.get("package"))
+        .and_then(|p| p.as_table())
+        .cloned();
+    let mut packages = vec![(String::new(), manifest.clone(), manifest_text.clone())];
+    if let Some(members) = manifest
+        .get("workspace")
+        .and_then(|w| w.get("members"))
+        .and_then(|m| m.as_array())
+    {
+        for member in members.iter().filter_map(|member| member.as_str()) {
+            for dir in expand_member(root, member) {
+                let path = dir.join("Cargo.toml");
+                if let Ok(text) = fs_err::read_to_string(&path)
+                    && let Ok(table) = toml::from_str::<toml::Table>(&text)
+                {
+                    let relative = dir
+                        .strip_prefix(root)
+                        .unwrap_or(&dir)
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    packages.push((relative, table, text));
+                }
+            }
+        }
+    }
+    for (dir, table, text) in &packages {
+        let manifest_path = if dir.is_empty() {
+            "Cargo.toml".to_owned()
+        } else {
+            format!("{dir}/Cargo.toml")
+        };
+        let Some(package) = table.get("package").and_then(|p| p.as_table()) else {
+            continue;
+        };
+        let inherited = |key: &str| -> Option<String> {
+            match package.get(key)? {
+                toml::Value::String(value) => Some(value.clone()),
+                toml::Value::Table(t)
+                    if t.get("workspace").and_then(|w| w.as_bool()) == Some(true) =>
+                {
+                    workspace_package
+                        .as_ref()?
+                        .get(key)?
+                        .as_str()
+                        .map(str::to_owned)
+                }
+                _ => None,
+            }
+        };
+        if cargo.rust_version.is_none() {
+            cargo.rust_version = inherited("rust-version");
+        }
+        if cargo.edition.is_none() {
+            cargo.edition = inherited("edition");
+        }
+        if dir.is_empty() {
+            cargo.manifest = manifest_path.clone();
+        }
+        let package_dir = root.join(dir);
+        let name = package
+            .get("name")
+            .and_then(|n| n.as_str())
+            .unwrap_or_default();
+        if package_dir.join("src/main.rs").is_file() {
+            cargo.bins.insert(name.to_owned());
+        }
+        if let Some(bins) = table.get("bin").and_then(|b| b.as_array()) {
+            for bin in bins {
+                if let Some(bin_name) = bin.get("name").and_then(|n| n.as_str()) {
+                    cargo.bins.insert(bin_name.to_owned());
+                }
+            }
+        }
+        if let Ok(entries) = fs_err::read_dir(package_dir.join("src/bin")) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|ext| ext == "rs") {
+                    cargo
+                        .bins
+                        .insert(path.file_stem().unwrap().to_string_lossy().into_owned());
+                } else if path.join("main.rs").is_file() {
+                    cargo
+                        .bins
+                        .insert(entry.file_name().to_string_lossy().into_owned());
+                }
+            }
+        }
+        if let Some(dependencies) = table.get("dependencies").and_then(|d| d.as_table()) {
+            for (dep_name, spec) in dependencies {
+                let table = spec.as_table();
+                let dependency = Dependency {
+                    default_features: table
+                        .and_then(|t| t.get("default-features"))
+                        .and_then(|v| v.as_bool())
+                        .unwrap_or(true),
+                    features: table
+                        .and_then(|t| t.get("features"))
+                        .and_then(|f| f.as_array())
+                        .map(|features| {
+                            features
+                                .iter()
+                                .filter_map(|f| f.as_str().map(str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    manifest: manifest_path.clone(),
+                    line: text
+                        .lines()
+                        .position(|line| {
+                            line.trim_start().starts_with(&format!("{dep_name} "))
+                                || line.trim_start().starts_with(&format!("{dep_name}="))
+                        })
+                        .map_or(1, |index| index + 1),
+                };
+                cargo.dependencies.insert(dep_name.clone(), dependency);
+            }
+        }
+    }
+    Ok(cargo)
+}
+
+/// `crates/*` and plain paths, the member forms almost every workspace uses.
+fn expand_member(root: &Path, member: &str) -> Vec<PathBuf> {
+    match member.strip_suffix("/*") {
+        Some(parent) => fs_err::read_dir(root.join(parent))
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|entry| entry.path())
+                    .filter(|path| path.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        None => vec![root.join(member)],
+    }
+}
+
+/// Ports the code binds by default: `"0.0.0.0:8080"`, `("0.0.0.0", 8080)`, `PORT: u16 = 8080`.
+fn code_ports(root: &Path) -> Vec<(u16, String, usize)> {
+    let mut ports: Vec<(bool, u16, String, usize)> = Vec::new();
+    let mut pending = vec![root.join("src")];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = fs_err::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|ext| ext != "rs") {
+                continue;
+            }
+            let Ok(text) = fs_err::read_to_string(&path) else {
+                continue;
+            };
+            let relative = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            // Test modules bind what they like; the service's default is in the code above them.
+            for (index, line) in text
+                .lines()
+                .enumerate()
+                .take_while(|(_, line)| !line.contains("#[cfg(test)]"))
+            {
+                if let Some(port) = port_in(line) {
+                    let declared = line.to_ascii_uppercase().contains("PORT: U16 =");
+                    ports.push((!declared, port, relative.clone(), index + 1));
+                }
+            }
+        }
+    }
+    // A declared default (`PORT: u16 = 8080`) says more than a literal in a bind call.
+    ports.sort();
+    ports
+        .into_iter()
+        .map(|(_, port, path, line)| (port, path, line))
+        .collect()
+}
+
+fn port_in(line: &str) -> Option<u16> {
+    let number_after = |text: &str| -> Option<u16> {
+        let digits: String = text
+            .trim_start()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok().filter(|port| *port > 0)
+    };
+    for host in ["0.0.0.0", "127.0.0.1", "[::]", "localhost"] {
+        if let Some(at) = line.find(&format!("\"{host}:")) {
+            return number_after(&line[at + host.len() + 2..]);
+        }
+        if let Some(at) = line.find(&format!("\"{host}\",")) {
+            return number_after(&line[at + host.len() + 3..]);
+        }
+    }
+    let upper = line.to_ascii_uppercase();
+    if upper.contains("PORT: U16 =") {
+        return number_after(line.split('=').nth(1)?);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_read_from_the_usual_bind_forms() {
+        assert_eq!(port_in(r#"    .bind(("0.0.0.0", 8080))?"#), Some(8080));
+        assert_eq!(port_in(r#"let addr = "127.0.0.1:3000";"#), Some(3000));
+        assert_eq!(port_in("pub const DEFAULT_PORT: u16 = 9090;"), Some(9090));
+        assert_eq!(port_in("let x = 5;"), None);
+    }
+
+    #[test]
+    fn dockerignore_patterns_match_top_level_names() {
+        for pattern in ["target", "target/", "/target", "**/target", "targ*"] {
+            assert!(
+                glob_match(
+                    pattern
+                        .trim_start_matches("**/")
+                        .trim_start_matches('/')
+                        .trim_end_matches('/'),
+                    "target"
+                ),
+                "{pattern}"
+            );
+        }
+        assert!(glob_match(".env*", ".env.local"));
+        assert!(!glob_match("*.md", "target"));
+    }
+}

@@ -1,0 +1,296 @@
+//! `cargo microservice check` against a corpus of broken and near-miss projects, the seed
+//! article's Dockerfile, and every variant of our own template.
+
+#[path = "../../../tests/support/mod.rs"]
+mod support;
+
+use cargo_microservice::check::RULES;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use support::*;
+
+fn cli(args: &[&str]) -> Command {
+    let mut command = clean_command(env!("CARGO_BIN_EXE_cargo-microservice"));
+    command.args(args).stdin(Stdio::null());
+    command
+}
+
+fn corpus() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check/corpus");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    cases.sort();
+    cases
+}
+
+/// `RULE file:line` for every finding, sorted.
+fn findings(project: &Path) -> (Output, BTreeSet<String>) {
+    let output = run(&mut cli(&[
+        "check",
+        &project.display().to_string(),
+        "--format",
+        "json",
+    ]));
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+            panic!(
+                "{}: not JSON ({error}): {}",
+                project.display(),
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    let found = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| {
+            format!(
+                "{} {}:{}",
+                finding["rule"].as_str().unwrap(),
+                finding["file"].as_str().unwrap(),
+                finding["line"]
+            )
+        })
+        .collect();
+    (output, found)
+}
+
+#[test]
+fn every_corpus_case_reports_exactly_its_expected_findings() {
+    let mut failures = Vec::new();
+    for case in corpus() {
+        let expected: BTreeSet<String> = std::fs::read_to_string(case.join("expected"))
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+
+        let (_, found) = findings(&case);
+
+        if found != expected {
+            failures.push(format!(
+                "{}:\n  expected {expected:?}\n  found    {found:?}",
+                case.file_name().unwrap().to_string_lossy()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_corpus_has_a_firing_case_and_a_near_miss_for_every_rule() {
+    let names: Vec<String> = corpus()
+        .iter()
+        .map(|case| case.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.len() >= 25, "only {} cases", names.len());
+    for rule in RULES.iter().filter(|rule| rule.id != "CM025") {
+        let prefix = rule.id.to_lowercase();
+        let fires = corpus().iter().any(|case| {
+            std::fs::read_to_string(case.join("expected"))
+                .unwrap()
+                .lines()
+                .any(|line| line.starts_with(rule.id))
+        });
+        assert!(fires, "no corpus case fires {}", rule.id);
+        assert!(
+            names
+                .iter()
+                .any(|name| name.starts_with(&format!("{prefix}-near-miss"))),
+            "no near-miss case for {}",
+            rule.id
+        );
+    }
+}
+
+/// The seed article's Dockerfile: exactly the problems it has, and no libc mismatch (its
+/// bookworm builder matches its debian12 runtime).
+#[test]
+fn the_seed_articles_dockerfile_reports_exactly_its_known_problems() {
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check/corpus/seed-article");
+
+    let (output, found) = findings(&seed);
+
+    let rules: BTreeSet<&str> = found
+        .iter()
+        .map(|finding| finding.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        BTreeSet::from(["CM003", "CM004", "CM006", "CM009", "CM012"]),
+        "unpinned cargo-chef, untagged runtime, root, no HEALTHCHECK, no .dockerignore"
+    );
+    assert!(
+        found.contains("CM004 Dockerfile:15"),
+        "the untagged image is the runtime's: {found:?}"
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "warnings pass the default --deny error"
+    );
+}
+
+#[test]
+fn every_rendered_variant_of_the_template_has_no_finding_at_all() {
+    for variant in Variant::matrix() {
+        let root = scratch_dir(&format!("variant-{}", variant.id()));
+        let mut args = vec![
+            "new".to_owned(),
+            "orders".into(),
+            "--yes".into(),
+            "--destination".into(),
+            root.display().to_string(),
+        ];
+        args.extend(["--base".to_owned(), variant.base.to_string()]);
+        if let Some(debian) = variant.debian {
+            args.extend(["--debian".to_owned(), debian.to_string()]);
+        }
+        run_ok(&mut cli(&args
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()));
+
+        let (output, found) = findings(&root.join("orders"));
+
+        assert!(found.is_empty(), "{}: {found:?}", variant.id());
+        let strict = run(&mut cli(&[
+            "check",
+            &root.join("orders").display().to_string(),
+            "--deny",
+            "info",
+        ]));
+        assert_eq!(
+            strict.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+}
+
+#[test]
+fn the_exit_status_follows_the_deny_level() {
+    let case = |name: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/check/corpus")
+            .join(name)
+            .display()
+            .to_string()
+    };
+    let warning_only = case("cm009-no-healthcheck");
+    let error = case("cm005-trixie-binary-on-debian12");
+
+    assert_eq!(
+        run(&mut cli(&["check", &warning_only])).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&mut cli(&["check", &warning_only, "--deny", "warning"]))
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(run(&mut cli(&["check", &error])).status.code(), Some(1));
+    let missing = run(&mut cli(&["check", "/nonexistent/project"]));
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr)
+            .contains("/nonexistent/project is not a directory")
+    );
+}
+
+#[test]
+fn explain_prints_the_long_form_and_refuses_unknown_ids() {
+    let explained = run_ok(&mut cli(&["check", "--explain", "cm005"]));
+    let unknown = run(&mut cli(&["check", "--explain", "CM999"]));
+
+    let text = String::from_utf8_lossy(&explained.stdout);
+    assert!(
+        text.starts_with("CM005 (error): builder and runtime C library mismatch"),
+        "{text}"
+    );
+    assert!(
+        text.contains("GLIBC_2.38") && text.contains("Fix: "),
+        "{text}"
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("use one of CM001"));
+}
+
+#[test]
+fn text_output_groups_by_file_and_sarif_names_rules_and_locations() {
+    let project = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/check/corpus/cm022-compose-and-image-without-healthcheck");
+    let project = project.display().to_string();
+
+    let text = String::from_utf8(run(&mut cli(&["check", &project])).stdout).unwrap();
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&run(&mut cli(&["check", &project, "--format", "sarif"])).stdout)
+            .unwrap();
+
+    assert!(
+        text.starts_with("Dockerfile\n  Dockerfile:15: warning CM009:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\ncompose.yaml\n  compose.yaml:2: warning CM022:"),
+        "{text}"
+    );
+    assert!(
+        !text.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    let rule_ids: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for result in results {
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rule_ids[index], result["ruleId"]);
+        assert!(
+            result["locations"][0]["physicalLocation"]["region"]["startLine"]
+                .as_u64()
+                .unwrap()
+                > 0
+        );
+    }
+}
+
+#[test]
+fn with_hadolint_folds_in_hadolint_findings() {
+    if !require_tool("hadolint", "--version") {
+        return;
+    }
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check/corpus/seed-article");
+
+    let output = run(&mut cli(&[
+        "check",
+        &seed.display().to_string(),
+        "--with-hadolint",
+        "--format",
+        "json",
+    ]));
+
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"hadolint/DL3006"),
+        "hadolint's untagged-image rule is missing: {rules:?}"
+    );
+    assert!(rules.contains(&"CM003"), "our own findings stay: {rules:?}");
+}
