@@ -248,3 +248,56 @@ fn the_github_matrix_workflow_is_actionlint_clean_and_reads_the_variant_list() {
         assert!(text.contains(required), "the workflow lacks {required}");
     }
 }
+
+/// `check --build` proves images with the same code as this matrix.
+#[test]
+fn check_build_passes_a_rendered_project_and_fails_a_broken_one() {
+    use cargo_microservice::check::{self, CheckOptions};
+    if !require_docker() || !require_tool("cargo-generate", "--version") {
+        return;
+    }
+    let _docker = docker_lock();
+    let good = render(
+        &Variant {
+            base: Base::Distroless,
+            debian: Some(Debian::Trixie),
+        },
+        &scratch_dir("check-build-good"),
+    );
+    let bad = render(
+        &Variant {
+            base: Base::DebianSlim,
+            debian: Some(Debian::Trixie),
+        },
+        &scratch_dir("check-build-bad"),
+    );
+    let dockerfile = bad.join("Dockerfile");
+    let text = std::fs::read_to_string(&dockerfile).unwrap();
+    std::fs::write(&dockerfile, text.replace("USER 10001:10001\n", "")).unwrap();
+    for project in [&good, &bad] {
+        ensure_bases(project).expect("base images");
+    }
+    let options = CheckOptions {
+        build: true,
+        ..CheckOptions::default()
+    };
+
+    let good_findings = check::run(&good, &options).unwrap();
+    let bad_findings = check::run(&bad, &options).unwrap();
+
+    assert!(good_findings.is_empty(), "{good_findings:#?}");
+    let built: Vec<_> = bad_findings
+        .iter()
+        .filter(|finding| finding.rule == "CM025")
+        .collect();
+    assert!(
+        built
+            .iter()
+            .any(|finding| finding.message.contains("runs as root")),
+        "the running image's uid 0 was not caught: {bad_findings:#?}"
+    );
+    assert!(
+        bad_findings.iter().any(|finding| finding.rule == "CM006"),
+        "and the static rule sees the missing USER"
+    );
+}

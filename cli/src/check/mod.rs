@@ -1041,3 +1041,32 @@ fn build_and_prove(project: &Project) -> anyhow::Result<Vec<Finding>> {
         })
         .collect())
 }
+
+/// Every Dockerfile rule on `text`, as the only Dockerfile of a project whose Cargo.toml builds
+/// `app` with a TLS client: what the fuzzer drives, so the rules are fuzzed with the parser.
+pub fn check_dockerfile_text(text: &str) -> Vec<Finding> {
+    let mut cargo = project::Cargo::default();
+    cargo.bins.insert("app".to_owned());
+    cargo.dependencies.insert(
+        "reqwest".to_owned(),
+        project::Dependency {
+            default_features: true,
+            ..Default::default()
+        },
+    );
+    cargo.rust_version = Some("1.85".to_owned());
+    let project = Project {
+        root: std::path::PathBuf::new(),
+        dockerfiles: vec![project::Source {
+            path: "Dockerfile".to_owned(),
+            text: text.to_owned(),
+            parsed: Dockerfile::parse(text),
+        }],
+        cargo: Some(cargo),
+        compose: Vec::new(),
+        dockerignore: None,
+        env_files: vec![".env".to_owned()],
+        code_ports: vec![(8080, "src/main.rs".to_owned(), 1)],
+    };
+    check(&project)
+}

@@ -391,6 +391,7 @@ fn help_for_every_subcommand_is_pinned() {
     for (name, args) in [
         ("help", vec!["--help"]),
         ("new-help", vec!["new", "--help"]),
+        ("check-help", vec!["check", "--help"]),
         ("variants-help", vec!["variants", "--help"]),
         ("completions-help", vec!["completions", "--help"]),
     ] {
