@@ -1,0 +1,401 @@
+//! The measurements, each repeated and kept as samples, and the markdown table.
+
+use anyhow::{Context, Result, bail};
+use cargo_microservice::docker::{self, Container};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+pub struct Service {
+    pub name: String,
+    pub dir: PathBuf,
+    pub note: String,
+    /// The file the one-line change goes into for the rebuild measurement.
+    pub source: String,
+}
+
+/// Every sample of every metric, by metric key.
+#[derive(Debug, Default, Serialize)]
+pub struct Samples(BTreeMap<&'static str, Vec<f64>>);
+
+impl Samples {
+    fn push(&mut self, key: &'static str, value: f64) {
+        self.0.entry(key).or_default().push(value);
+    }
+
+    pub fn median(&self, key: &str) -> Option<f64> {
+        let mut values = self.0.get(key)?.clone();
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        (n > 0).then(|| {
+            if n % 2 == 1 {
+                values[n / 2]
+            } else {
+                (values[n / 2 - 1] + values[n / 2]) / 2.0
+            }
+        })
+    }
+
+    fn range(&self, key: &str) -> Option<(f64, f64)> {
+        let values = self.0.get(key)?;
+        let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (!values.is_empty()).then_some((min, max))
+    }
+}
+
+const PORT: u16 = 8080;
+
+pub fn service(
+    service: &Service,
+    args: &super::Args,
+    baseline_rps: Option<f64>,
+) -> Result<Samples> {
+    let mut samples = Samples::default();
+    let tag = format!("cargo-microservice-bench/{}:latest", service.name);
+    if args.no_cold {
+        docker::build(&service.dir, &tag)?;
+    } else {
+        // Cold: no build cache at all (base images stay: pulling them is not building).
+        docker::docker_ok(&["builder", "prune", "--all", "--force"])?;
+        let took = docker::build(&service.dir, &tag)?;
+        samples.push("cold_build_s", took.as_secs_f64());
+        eprintln!("   cold build {:.0} s", took.as_secs_f64());
+    }
+    samples.push("image_mb", docker::image_size(&tag)? as f64 / 1e6);
+
+    for run in 0..args.runs {
+        let source = service.dir.join(&service.source);
+        let mut text = std::fs::read_to_string(&source)?;
+        text.push_str(&format!("// rebuild {run}\n"));
+        std::fs::write(&source, text)?;
+        samples.push(
+            "rebuild_s",
+            docker::build(&service.dir, &tag)?.as_secs_f64(),
+        );
+    }
+
+    for _ in 0..args.runs {
+        let started = Instant::now();
+        let container = Container::start(&tag, PORT, Duration::from_secs(30))?;
+        wait_for_200(&container)?;
+        samples.push("start_to_200_ms", started.elapsed().as_secs_f64() * 1000.0);
+    }
+
+    for _ in 0..args.runs {
+        let container = Container::start(&tag, PORT, Duration::from_secs(30))?;
+        let port = wait_for_200(&container)?;
+        thread::sleep(Duration::from_secs(2));
+        if let Some(rss) = rss_bytes(&container.id) {
+            samples.push("idle_rss_mb", rss as f64 / 1e6);
+        }
+        wrk(port, "/users/42", 2, args.connections)?; // warm-up
+        let peak = PeakRss::watch(&container.id);
+        let users = wrk(port, "/users/42", args.seconds, args.connections)?;
+        if let Some(peak) = peak.stop() {
+            samples.push("peak_rss_mb", peak as f64 / 1e6);
+        }
+        samples.push("users_rps", users.rps);
+        samples.push("users_p50_ms", users.p50_ms);
+        samples.push("users_p99_ms", users.p99_ms);
+        let health = wrk(port, "/health", args.seconds, args.connections)?;
+        samples.push("health_rps", health.rps);
+        samples.push("health_p99_ms", health.p99_ms);
+        let rate = (baseline_rps.unwrap_or(users.rps) / 2.0).max(1.0);
+        samples.push("fixed_rate_rps", rate);
+        samples.push(
+            "fixed_rate_p99_ms",
+            oha_fixed_rate(port, "/users/42", rate, args.seconds)?,
+        );
+        thread::sleep(Duration::from_secs(1));
+        let stopped = Instant::now();
+        docker::docker_ok(&["stop", &container.id])?;
+        samples.push("stop_idle_ms", stopped.elapsed().as_secs_f64() * 1000.0);
+    }
+
+    for _ in 0..args.runs {
+        let container = Container::start(&tag, PORT, Duration::from_secs(30))?;
+        let port = wait_for_200(&container)?;
+        let load = thread::spawn(move || wrk(port, "/users/42", 6, 64));
+        thread::sleep(Duration::from_secs(2));
+        let stopped = Instant::now();
+        docker::docker_ok(&["stop", &container.id])?;
+        samples.push(
+            "stop_under_load_ms",
+            stopped.elapsed().as_secs_f64() * 1000.0,
+        );
+        let load = load.join().expect("the load thread")?;
+        samples.push("failed_in_flight", load.failed_in_flight as f64);
+    }
+    Ok(samples)
+}
+
+fn wait_for_200(container: &Container) -> Result<u16> {
+    let port = container.host_port(PORT)?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok((200, _)) = docker::http_get(port, "/health") {
+            return Ok(port);
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+    bail!("no 200 on /health within 30 s: {}", container.logs_tail(10))
+}
+
+struct Load {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    /// Requests that broke after they were sent (read/write errors, timeouts, non-2xx), as
+    /// opposed to connections refused once the server stopped accepting.
+    failed_in_flight: u64,
+}
+
+/// wrk against loopback for a fixed time: bounded, and it stops by itself.
+fn wrk(port: u16, path: &str, seconds: u32, connections: u32) -> Result<Load> {
+    let url = format!("http://127.0.0.1:{port}{path}");
+    let output = Command::new("wrk")
+        .args([
+            "--threads",
+            "2",
+            "--connections",
+            &connections.to_string(),
+            "--duration",
+            &format!("{seconds}s"),
+            "--timeout",
+            "5s",
+            "--latency",
+            &url,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .context("while running wrk")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let number_after = |label: &str| -> Option<f64> {
+        text.lines()
+            .find_map(|line| line.trim_start().strip_prefix(label))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.trim_end_matches(',').parse().ok())
+    };
+    let latency = |label: &str| -> Option<f64> {
+        let value = text
+            .lines()
+            .find_map(|line| line.trim_start().strip_prefix(label))?
+            .trim();
+        let (number, unit) = value.split_at(value.find(|c: char| c.is_alphabetic())?);
+        let number: f64 = number.parse().ok()?;
+        Some(match unit {
+            "us" => number / 1000.0,
+            "ms" => number,
+            "s" => number * 1000.0,
+            "m" => number * 60_000.0,
+            _ => return None,
+        })
+    };
+    let socket = |kind: &str| -> u64 {
+        text.lines()
+            .find_map(|line| line.trim_start().strip_prefix("Socket errors:"))
+            .and_then(|errors| {
+                errors
+                    .split(',')
+                    .find_map(|part| part.trim().strip_prefix(kind))
+            })
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let non_2xx = number_after("Non-2xx or 3xx responses:").unwrap_or(0.0) as u64;
+    Ok(Load {
+        rps: number_after("Requests/sec:")
+            .with_context(|| format!("wrk printed no Requests/sec:\n{text}"))?,
+        p50_ms: latency("50%").unwrap_or(f64::NAN),
+        p99_ms: latency("99%").unwrap_or(f64::NAN),
+        failed_in_flight: socket("read") + socket("write") + socket("timeout") + non_2xx,
+    })
+}
+
+/// p99 latency at a fixed request rate, from oha's JSON summary.
+fn oha_fixed_rate(port: u16, path: &str, rate: f64, seconds: u32) -> Result<f64> {
+    let url = format!("http://127.0.0.1:{port}{path}");
+    let output = Command::new("oha")
+        .args([
+            "--no-tui",
+            "--output-format",
+            "json",
+            "-z",
+            &format!("{seconds}s"),
+            "-q",
+            &format!("{rate:.0}"),
+            "-c",
+            "16",
+            &url,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .context("while running oha")?;
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).with_context(|| {
+        format!(
+            "oha printed no JSON: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })?;
+    report["latencyPercentiles"]["p99"]
+        .as_f64()
+        .map(|seconds| seconds * 1000.0)
+        .context("oha's JSON has no p99")
+}
+
+/// The resident memory of a container's processes, from its memory cgroup.
+fn rss_bytes(id: &str) -> Option<u64> {
+    let v1 = format!("/sys/fs/cgroup/memory/docker/{id}/memory.stat");
+    let v2 = format!("/sys/fs/cgroup/system.slice/docker-{id}.scope/memory.stat");
+    let stat = std::fs::read_to_string(v1)
+        .or_else(|_| std::fs::read_to_string(v2))
+        .ok()?;
+    stat.lines()
+        .find_map(|line| {
+            line.strip_prefix("total_rss ")
+                .or_else(|| line.strip_prefix("anon "))
+        })?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Samples a container's RSS every 50 ms until stopped; keeps the largest.
+struct PeakRss {
+    stop: std::sync::mpsc::Sender<()>,
+    handle: thread::JoinHandle<Option<u64>>,
+}
+
+impl PeakRss {
+    fn watch(id: &str) -> PeakRss {
+        let (stop, stopped) = std::sync::mpsc::channel();
+        let id = id.to_owned();
+        let handle = thread::spawn(move || {
+            let mut peak = None;
+            while stopped.recv_timeout(Duration::from_millis(50)).is_err() {
+                peak = peak.max(rss_bytes(&id));
+            }
+            peak
+        });
+        PeakRss { stop, handle }
+    }
+
+    fn stop(self) -> Option<u64> {
+        let _ = self.stop.send(());
+        self.handle.join().ok().flatten()
+    }
+}
+
+/// (key, label, higher is better)
+const METRICS: &[(&str, &str, bool)] = &[
+    ("image_mb", "image size (MB)", false),
+    ("cold_build_s", "cold build (s, cache pruned)", false),
+    ("rebuild_s", "rebuild after a one-line change (s)", false),
+    ("start_to_200_ms", "docker run to first 200 (ms)", false),
+    ("users_rps", "/users/{id} requests/s", true),
+    ("users_p50_ms", "/users/{id} p50 at saturation (ms)", false),
+    ("users_p99_ms", "/users/{id} p99 at saturation (ms)", false),
+    ("health_rps", "/health requests/s", true),
+    ("health_p99_ms", "/health p99 at saturation (ms)", false),
+    (
+        "fixed_rate_rps",
+        "fixed rate (req/s, half the baseline's)",
+        true,
+    ),
+    (
+        "fixed_rate_p99_ms",
+        "/users/{id} p99 at the fixed rate (ms)",
+        false,
+    ),
+    ("idle_rss_mb", "idle RSS (MB)", false),
+    ("peak_rss_mb", "peak RSS under load (MB)", false),
+    ("stop_idle_ms", "docker stop, idle (ms)", false),
+    ("stop_under_load_ms", "docker stop, under load (ms)", false),
+    (
+        "failed_in_flight",
+        "requests failed in flight during stop",
+        false,
+    ),
+];
+
+pub fn markdown(order: &[String], results: &BTreeMap<String, Samples>) -> String {
+    let mut out = format!(
+        "| metric | {} |\n|---|{}\n",
+        order.join(" | "),
+        "---|".repeat(order.len())
+    );
+    let baseline = results.get("baseline");
+    for (key, label, higher_is_better) in METRICS {
+        out.push_str(&format!("| {label} |"));
+        for name in order {
+            let samples = &results[name];
+            let cell = match (samples.median(key), samples.range(key)) {
+                (Some(median), Some((min, max))) => {
+                    let spread = if samples.0[key].len() > 1 {
+                        format!(" ({}–{})", fmt(min), fmt(max))
+                    } else {
+                        String::new()
+                    };
+                    let ratio = match baseline.and_then(|b| b.median(key)) {
+                        Some(base) if name != "baseline" && base > 0.0 => {
+                            let ratio = median / base;
+                            let better = if *higher_is_better {
+                                ratio >= 1.0
+                            } else {
+                                ratio <= 1.0
+                            };
+                            format!(" **×{ratio:.2}**{}", if better { "" } else { " ⚠" })
+                        }
+                        _ => String::new(),
+                    };
+                    format!("{}{spread}{ratio}", fmt(median))
+                }
+                _ => "–".to_owned(),
+            };
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
+    out.push_str(
+        "\nmedian (min–max) over the runs; ×ratio against the baseline, ⚠ where it is worse.\n",
+    );
+    out
+}
+
+fn fmt(value: f64) -> String {
+    if value >= 100.0 {
+        format!("{value:.0}")
+    } else if value >= 10.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
+pub fn now() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+pub fn machine() -> String {
+    let cpus = thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines().find_map(|line| {
+                line.strip_prefix("model name")
+                    .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
+        .unwrap_or_default();
+    format!("{cpus} cores, {model}")
+}
