@@ -173,7 +173,10 @@ fn wrk(port: u16, path: &str, seconds: u32, connections: u32) -> Result<Load> {
         .stdin(Stdio::null())
         .output()
         .context("while running wrk")?;
-    let text = String::from_utf8_lossy(&output.stdout);
+    parse_wrk(&String::from_utf8_lossy(&output.stdout))
+}
+
+fn parse_wrk(text: &str) -> Result<Load> {
     let number_after = |label: &str| -> Option<f64> {
         text.lines()
             .find_map(|line| line.trim_start().strip_prefix(label))
@@ -214,6 +217,37 @@ fn wrk(port: u16, path: &str, seconds: u32, connections: u32) -> Result<Load> {
         p99_ms: latency("99%").unwrap_or(f64::NAN),
         failed_in_flight: socket("read") + socket("write") + socket("timeout") + non_2xx,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrk_output_is_read_in_milliseconds_with_failures_in_flight() {
+        let text = "Running 10s test @ http://127.0.0.1:1/users/42\n  Latency Distribution\n     50%  812.00us\n     75%    1.20ms\n     90%    2.00ms\n     99%    1.50s\n  80000 requests in 10.00s, 12.00MB read\n  Socket errors: connect 3, read 2, write 1, timeout 4\n  Non-2xx or 3xx responses: 5\nRequests/sec:   8000.50\nTransfer/sec:      1.20MB\n";
+
+        let load = parse_wrk(text).unwrap();
+
+        assert_eq!(load.rps, 8000.5);
+        assert!((load.p50_ms - 0.812).abs() < 1e-9);
+        assert_eq!(load.p99_ms, 1500.0);
+        assert_eq!(
+            load.failed_in_flight,
+            2 + 1 + 4 + 5,
+            "connection refusals are not in-flight failures"
+        );
+    }
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        let mut samples = Samples::default();
+        for value in [4.0, 1.0, 3.0, 2.0] {
+            samples.push("x", value);
+        }
+        assert_eq!(samples.median("x"), Some(2.5));
+        assert_eq!(samples.range("x"), Some((1.0, 4.0)));
+    }
 }
 
 /// p99 latency at a fixed request rate, from oha's JSON summary.
