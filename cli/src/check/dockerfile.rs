@@ -125,8 +125,8 @@ impl Dockerfile {
                 index += 1;
                 match continued(current, escape) {
                     Some(head) => {
+                        // Docker joins continued lines as they are, adding nothing.
                         logical.push_str(head);
-                        logical.push(' ');
                         // Comment and empty lines inside a continuation are dropped.
                         while index < lines.len() && {
                             let next = lines[index].trim_start();
@@ -426,7 +426,7 @@ mod tests {
         );
         let run = &file.instructions[1];
         assert_eq!((run.line, run.keyword.as_str()), (2, "RUN"));
-        assert_eq!(run.args, "apt-get update    && apt-get install -y curl");
+        assert_eq!(run.args, "apt-get update     && apt-get install -y curl");
         assert_eq!(file.instructions[2].line, 5);
     }
 
@@ -434,7 +434,7 @@ mod tests {
     fn the_escape_directive_changes_the_continuation_character() {
         let file =
             Dockerfile::parse("# escape=`\nFROM mcr.microsoft.com/windows\nRUN dir `\n  c:\\\n");
-        assert_eq!(file.instructions[1].args, "dir    c:\\");
+        assert_eq!(file.instructions[1].args, "dir   c:\\");
     }
 
     #[test]
