@@ -65,6 +65,10 @@ fn main() -> Result<()> {
     let work = tempfile::tempdir()?;
     let services = services(&repo, work.path(), &args.only)?;
 
+    for service in &services {
+        ensure_base_images(&repo, &service.dir)?;
+    }
+
     let mut results: BTreeMap<String, Samples> = BTreeMap::new();
     let mut order = Vec::new();
     let mut baseline_rps = None;
@@ -160,6 +164,27 @@ fn copy_service(from: &Path, to: &Path) -> Result<()> {
     for file in ["Cargo.toml", "Cargo.lock", "Dockerfile", "src/main.rs"] {
         std::fs::copy(from.join(file), to.join(file))
             .with_context(|| format!("while copying {file}"))?;
+    }
+    Ok(())
+}
+
+/// Base images that are neither local nor pullable are built as labelled stand-ins, as the
+/// docker matrix does (tests/docker/standin.sh).
+fn ensure_base_images(repo: &Path, project: &Path) -> Result<()> {
+    use cargo_microservice::docker;
+    let dockerfile = std::fs::read_to_string(project.join("Dockerfile"))?;
+    for image in docker::base_images(&dockerfile) {
+        if docker::image_exists(&image) || docker::docker_ok(&["pull", "--quiet", &image]).is_ok() {
+            continue;
+        }
+        eprintln!("   {image} cannot be pulled: building a stand-in");
+        let status = std::process::Command::new("bash")
+            .arg(repo.join("tests/docker/standin.sh"))
+            .arg(&image)
+            .status()?;
+        if !status.success() {
+            bail!("no stand-in for {image}");
+        }
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod healthcheck;
+pub mod logging;
 pub mod routes;
 pub mod settings;
 

@@ -1,4 +1,4 @@
-use {{crate_name}}::{Application, Settings, healthcheck};
+use {{crate_name}}::{Application, Settings, healthcheck, logging};
 use std::process::ExitCode;
 {%- if base == "alpine" %}
 
@@ -21,12 +21,12 @@ fn main() -> ExitCode {
 }
 
 fn serve() -> ExitCode {
-    // RUST_LOG, when set, wins over the default level.
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    logging::init();
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(error) => {
             log::error!("{error}");
+            logging::flush();
             return ExitCode::FAILURE;
         }
     };
@@ -40,7 +40,7 @@ fn serve() -> ExitCode {
         );
         application.run_until_stopped().await
     });
-    match result {
+    let code = match result {
         Ok(()) => {
             log::info!("stopped cleanly");
             ExitCode::SUCCESS
@@ -53,5 +53,7 @@ fn serve() -> ExitCode {
             );
             ExitCode::FAILURE
         }
-    }
+    };
+    logging::flush();
+    code
 }

@@ -5,6 +5,7 @@
 #   tests/docker/standin.sh debian:trixie-slim
 #   tests/docker/standin.sh rust:1.95-bookworm
 #   tests/docker/standin.sh gcr.io/distroless/cc-debian13:nonroot
+#   tests/docker/standin.sh gcr.io/distroless/cc-debian12        (the untagged image runs as root)
 #
 # Needs root, debootstrap and a Docker engine. Hosts without a registry only: where one is
 # reachable, pull the real image instead.
@@ -56,8 +57,10 @@ LABEL $label="debian:$codename-slim + Debian build packages + the host's rust $h
 DOCKERFILE
     DOCKER_BUILDKIT=1 /usr/bin/docker build -q -t "$image" "$work/ctx" >/dev/null
     ;;
-gcr.io/distroless/cc-debian*:nonroot)
+gcr.io/distroless/cc-debian*)
     release=${image#gcr.io/distroless/cc-debian}; release=${release%%:*}
+    # Untagged and :latest run as root, like the real images; :nonroot as uid 65532.
+    user=0:0; case "$image" in *:nonroot) user=65532:65532 ;; esac
     codename=$(codename_of "$release")
     ensure "debian:$codename-slim"
     libssl=libssl3; [ "$codename" = trixie ] && libssl=libssl3t64
@@ -77,7 +80,7 @@ gcr.io/distroless/cc-debian*:nonroot)
     rm -rf "$work"/rootfs/usr/share/{doc,man,info,lintian} "$work"/rootfs/bin/sh "$work"/rootfs/usr/bin/sh
     tar -C "$work/rootfs" -c . | docker import \
         --change "LABEL $label=\"dpkg -x of $packages ($codename)\"" \
-        --change 'USER 65532:65532' --change 'WORKDIR /home/nonroot' - "$image" >/dev/null
+        --change "USER $user" --change 'WORKDIR /home/nonroot' - "$image" >/dev/null
     ;;
 *)
     echo "no stand-in recipe for $image (alpine images need Alpine's package source, which is not reachable here)" >&2
