@@ -87,7 +87,7 @@ pub fn check(project: &Project) -> Vec<Finding> {
     findings
 }
 
-/// Words of every RUN in `stages`, with the instruction.
+/// Every RUN instruction of `stages`.
 fn runs<'a>(file: &'a Dockerfile, stages: &[&'a Stage]) -> Vec<&'a Instruction> {
     stages
         .iter()
@@ -188,7 +188,6 @@ fn check_dockerfile(project: &Project, path: &str, file: &Dockerfile, findings: 
                         copied_sources = true;
                     }
                 }
-                "COPY" if instruction.args.contains("recipe.json") => {}
                 "RUN" => {
                     if text.contains("cargo chef cook")
                         || instruction
