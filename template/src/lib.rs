@@ -5,10 +5,12 @@ pub mod healthcheck;
 pub mod logging;
 pub mod routes;
 pub mod settings;
+pub mod shutdown;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, middleware, web};
 use std::net::TcpListener;
+use std::time::Duration;
 
 pub use settings::{Settings, SettingsError};
 
@@ -16,6 +18,8 @@ pub use settings::{Settings, SettingsError};
 pub struct Application {
     port: u16,
     server: Server,
+    connections: shutdown::Connections,
+    shutdown_timeout: Duration,
 }
 
 impl Application {
@@ -24,6 +28,8 @@ impl Application {
         let listener = TcpListener::bind((settings.host, settings.port))?;
         let port = listener.local_addr()?.port();
         let max_body_bytes = settings.max_body_bytes;
+        let connections = shutdown::Connections::default();
+        let counted = connections.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(
@@ -40,9 +46,17 @@ impl Application {
         })
         .workers(settings.workers.get())
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        // Signals are handled by `shutdown`, which ends the drain as soon as it can.
+        .disable_signals()
+        .on_connect(move |_, extensions| counted.track(extensions))
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            connections,
+            shutdown_timeout: settings.shutdown_timeout,
+        })
     }
 
     /// The port actually bound, which differs from the settings when they asked for 0.
@@ -50,8 +64,15 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGTERM or SIGINT, then drains in-flight requests for the shutdown timeout.
+    /// Serves until SIGTERM or SIGINT, then lets open connections finish for at most the
+    /// shutdown timeout and returns as soon as they have.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let stop = shutdown::on_signal(
+            self.server.handle(),
+            self.connections,
+            self.shutdown_timeout,
+        )?;
+        actix_web::rt::spawn(stop);
         self.server.await
     }
 }

@@ -8,6 +8,8 @@ mod helpers;
 
 use helpers::*;
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -457,12 +459,9 @@ fn every_rendered_project_passes_fmt_clippy_and_its_own_tests() {
 
 #[test]
 fn the_service_honours_rust_log_and_stops_cleanly_on_sigterm() {
-    let Some(rendered) = rendered() else { return };
-    let project = &rendered[0];
-    run_ok(&mut cargo_in(&project.dir, &["build", "--locked"]));
-    let binary = shared_target_dir()
-        .join("debug")
-        .join(project.variant.project_name());
+    let Some(binary) = first_variant_binary() else {
+        return;
+    };
 
     let run_with = |rust_log: Option<&str>| {
         let mut command = clean_command(&binary);
@@ -503,6 +502,88 @@ fn the_service_honours_rust_log_and_stops_cleanly_on_sigterm() {
         stop_time < Duration::from_secs(5),
         "an idle stop took {stop_time:?}"
     );
+}
+
+#[test]
+fn a_request_in_flight_at_sigterm_is_answered_before_the_exit() {
+    let Some(binary) = first_variant_binary() else {
+        return;
+    };
+    let mut child = clean_command(&binary)
+        .env("PORT", "0")
+        .env("HOST", "127.0.0.1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (port, log) = port_from_log(child.stderr.take().unwrap());
+
+    // Half a request: the connection is open and the request is not complete at SIGTERM.
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    client
+        .write_all(b"GET /users/42 HTTP/1.1\r\nHost: localhost\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    run_ok(Command::new("kill").args(["-TERM", &child.id().to_string()]));
+    std::thread::sleep(Duration::from_millis(300));
+    let waited = child.try_wait().unwrap().is_none();
+    client.write_all(b"Connection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    client.read_to_string(&mut response).unwrap();
+    let status = child.wait().unwrap();
+    let log = log.join().unwrap();
+
+    assert!(
+        waited,
+        "the service exited with a request in flight:\n{log}"
+    );
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "the request in flight was not answered: {response:?}\n{log}"
+    );
+    assert!(status.success(), "exit {status:?} after the drain:\n{log}");
+    assert!(log.contains("SIGTERM received"), "{log}");
+}
+
+/// Builds the first variant's project and returns its debug binary.
+fn first_variant_binary() -> Option<std::path::PathBuf> {
+    let rendered = rendered()?;
+    let project = &rendered[0];
+    run_ok(&mut cargo_in(&project.dir, &["build", "--locked"]));
+    Some(
+        shared_target_dir()
+            .join("debug")
+            .join(project.variant.project_name()),
+    )
+}
+
+/// Reads the service's log until it says where it listens; the rest of the log is collected
+/// by a thread (so the service never blocks on a full pipe) and returned when it exits.
+fn port_from_log(stderr: std::process::ChildStderr) -> (u16, std::thread::JoinHandle<String>) {
+    let mut lines = BufReader::new(stderr).lines();
+    let mut seen = String::new();
+    let port = loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("the service exited before listening:\n{seen}"))
+            .unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(port) = line
+            .split_once("listening on 127.0.0.1:")
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .and_then(|port| port.parse().ok())
+        {
+            break port;
+        }
+    };
+    let rest = std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            seen.push_str(&line);
+            seen.push('\n');
+        }
+        seen
+    });
+    (port, rest)
 }
 
 #[test]
