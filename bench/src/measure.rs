@@ -91,15 +91,12 @@ pub fn service(
         let container = Container::start(&tag, PORT, Duration::from_secs(30))?;
         let port = wait_for_200(&container)?;
         thread::sleep(Duration::from_secs(2));
-        if let Some(rss) = rss_bytes(&container.id) {
-            samples.push("idle_rss_mb", rss as f64 / 1e6);
-        }
+        let (idle_rss, _) = container.resident_memory()?;
+        samples.push("idle_rss_mb", idle_rss as f64 / 1e6);
         wrk(port, "/users/42", 2, args.connections)?; // warm-up
-        let peak = PeakRss::watch(&container.id);
         let users = wrk(port, "/users/42", args.seconds, args.connections)?;
-        if let Some(peak) = peak.stop() {
-            samples.push("peak_rss_mb", peak as f64 / 1e6);
-        }
+        let (_, peak_rss) = container.resident_memory()?;
+        samples.push("peak_rss_mb", peak_rss as f64 / 1e6);
         samples.push("users_rps", users.rps);
         samples.push("users_p50_ms", users.p50_ms);
         samples.push("users_p99_ms", users.p99_ms);
@@ -262,49 +259,6 @@ fn oha_fixed_rate(port: u16, path: &str, rate: f64, seconds: u32) -> Result<f64>
         .context("oha's JSON has no p99")
 }
 
-/// The resident memory of a container's processes, from its memory cgroup.
-fn rss_bytes(id: &str) -> Option<u64> {
-    let v1 = format!("/sys/fs/cgroup/memory/docker/{id}/memory.stat");
-    let v2 = format!("/sys/fs/cgroup/system.slice/docker-{id}.scope/memory.stat");
-    let stat = std::fs::read_to_string(v1)
-        .or_else(|_| std::fs::read_to_string(v2))
-        .ok()?;
-    stat.lines()
-        .find_map(|line| {
-            line.strip_prefix("total_rss ")
-                .or_else(|| line.strip_prefix("anon "))
-        })?
-        .trim()
-        .parse()
-        .ok()
-}
-
-/// Samples a container's RSS every 50 ms until stopped; keeps the largest.
-struct PeakRss {
-    stop: std::sync::mpsc::Sender<()>,
-    handle: thread::JoinHandle<Option<u64>>,
-}
-
-impl PeakRss {
-    fn watch(id: &str) -> PeakRss {
-        let (stop, stopped) = std::sync::mpsc::channel();
-        let id = id.to_owned();
-        let handle = thread::spawn(move || {
-            let mut peak = None;
-            while stopped.recv_timeout(Duration::from_millis(50)).is_err() {
-                peak = peak.max(rss_bytes(&id));
-            }
-            peak
-        });
-        PeakRss { stop, handle }
-    }
-
-    fn stop(self) -> Option<u64> {
-        let _ = self.stop.send(());
-        self.handle.join().ok().flatten()
-    }
-}
-
 /// (key, label, higher is better)
 const METRICS: &[(&str, &str, bool)] = &[
     ("image_mb", "image size (MB)", false),
@@ -326,8 +280,8 @@ const METRICS: &[(&str, &str, bool)] = &[
         "/users/{id} p99 at the fixed rate (ms)",
         false,
     ),
-    ("idle_rss_mb", "idle RSS (MB)", false),
-    ("peak_rss_mb", "peak RSS under load (MB)", false),
+    ("idle_rss_mb", "idle RSS (MB, VmRSS)", false),
+    ("peak_rss_mb", "peak RSS under load (MB, VmHWM)", false),
     ("stop_idle_ms", "docker stop, idle (ms)", false),
     ("stop_under_load_ms", "docker stop, under load (ms)", false),
     (

@@ -216,18 +216,41 @@ impl Container {
         }
     }
 
-    /// The uid of the container's main process, as the kernel sees it.
-    pub fn uid(&self) -> Result<u32> {
+    /// The value of one field of the container's main process's /proc status, as the kernel
+    /// sees it from the host.
+    fn process_status(&self, field: &str) -> Result<String> {
         let pid = self.inspect("{{.State.Pid}}")?;
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).with_context(|| {
             format!("while reading the status of the container's process {pid}")
         })?;
         status
             .lines()
-            .find_map(|line| line.strip_prefix("Uid:"))
-            .and_then(|ids| ids.split_whitespace().nth(1))
+            .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+            .map(|value| value.trim().to_owned())
+            .ok_or_else(|| anyhow!("no {field} line in /proc/{pid}/status"))
+    }
+
+    /// The effective uid of the container's main process.
+    pub fn uid(&self) -> Result<u32> {
+        let ids = self.process_status("Uid")?;
+        ids.split_whitespace()
+            .nth(1)
             .and_then(|effective| effective.parse().ok())
-            .ok_or_else(|| anyhow!("no Uid line in /proc/{pid}/status"))
+            .ok_or_else(|| anyhow!("cannot read the effective uid from Uid: {ids}"))
+    }
+
+    /// The resident memory of the container's main process in bytes: now (VmRSS) and the
+    /// most it has held since it started (VmHWM).
+    pub fn resident_memory(&self) -> Result<(u64, u64)> {
+        let kib = |field: &str| -> Result<u64> {
+            let value = self.process_status(field)?;
+            value
+                .strip_suffix(" kB")
+                .and_then(|n| n.trim().parse::<u64>().ok())
+                .map(|n| n * 1024)
+                .ok_or_else(|| anyhow!("cannot read {field}: {value}"))
+        };
+        Ok((kib("VmRSS")?, kib("VmHWM")?))
     }
 
     /// Sends SIGTERM and waits for the exit; returns the exit code and how long it took.
