@@ -50,6 +50,8 @@ impl Samples {
 }
 
 const PORT: u16 = 8080;
+/// Samples of `docker run` to first 200 per run.
+const START_SAMPLES_PER_RUN: usize = 5;
 
 pub fn service(
     service: &Service,
@@ -80,7 +82,9 @@ pub fn service(
         );
     }
 
-    for _ in 0..args.runs {
+    // A start is mostly Docker's own work and varies by tens of ms from one to the next, so it
+    // takes more samples than the loads do; they are cheap.
+    for _ in 0..args.runs * START_SAMPLES_PER_RUN {
         let started = Instant::now();
         let container = Container::start(&tag, PORT, Duration::from_secs(30))?;
         wait_for_200(&container)?;
