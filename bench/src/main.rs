@@ -169,22 +169,13 @@ fn copy_service(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// Base images that are neither local nor pullable are built as labelled stand-ins, as the
-/// docker matrix does (tests/docker/standin.sh).
+/// docker matrix does.
 fn ensure_base_images(repo: &Path, project: &Path) -> Result<()> {
     use cargo_microservice::docker;
     let dockerfile = std::fs::read_to_string(project.join("Dockerfile"))?;
     for image in docker::base_images(&dockerfile) {
-        if docker::image_exists(&image) || docker::docker_ok(&["pull", "--quiet", &image]).is_ok() {
-            continue;
-        }
-        eprintln!("   {image} cannot be pulled: building a stand-in");
-        let status = std::process::Command::new("bash")
-            .arg(repo.join("tests/docker/standin.sh"))
-            .arg(&image)
-            .status()?;
-        if !status.success() {
-            bail!("no stand-in for {image}");
-        }
+        docker::ensure_base_image(&image, &repo.join("tests/docker/standin.sh"))
+            .map_err(anyhow::Error::msg)?;
     }
     Ok(())
 }

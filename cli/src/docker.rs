@@ -72,6 +72,49 @@ pub fn stand_in_origin(reference: &str) -> Option<String> {
         .filter(|value| !value.is_empty() && value != "<no value>")
 }
 
+/// Where a base image came from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// Already local (and not a stand-in), or pulled now.
+    Real,
+    /// Built here from Debian packages by the stand-in script; what it was built from.
+    StandIn(String),
+}
+
+/// Makes `reference` available locally: as it is, pulled, or (on hosts with no registry) built
+/// by `stand_in_script` (tests/docker/standin.sh), whose report goes to stderr. `Err` says why
+/// the image cannot be had here.
+pub fn ensure_base_image(reference: &str, stand_in_script: &Path) -> Result<Origin, String> {
+    if !image_exists(reference) && docker_ok(&["pull", "--quiet", reference]).is_err() {
+        if reference.starts_with("rust:") && reference.contains("alpine")
+            || reference.starts_with("alpine:")
+        {
+            return Err(format!(
+                "{reference} cannot be pulled (no registry is reachable), and no stand-in can be built: \
+                 there is no Alpine package source or musl toolchain here; the GitHub Actions matrix builds it"
+            ));
+        }
+        let out = Command::new("bash")
+            .arg(stand_in_script)
+            .arg(reference)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|error| format!("cannot run {}: {error}", stand_in_script.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{reference} cannot be pulled, and its stand-in failed to build: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        // Straight to stderr: libtest's capture would swallow eprintln! in the tests.
+        let _ = std::io::stderr().write_all(&out.stdout);
+    }
+    Ok(match stand_in_origin(reference) {
+        Some(origin) => Origin::StandIn(origin),
+        None => Origin::Real,
+    })
+}
+
 /// The external images a Dockerfile's stages start from: not earlier stages, not `scratch`.
 pub fn base_images(dockerfile: &str) -> Vec<String> {
     let mut stages: Vec<String> = Vec::new();

@@ -3,6 +3,7 @@
 
 pub use crate::support::*;
 use cargo_microservice::docker;
+pub use cargo_microservice::docker::Origin;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -25,43 +26,10 @@ pub fn require_docker() -> bool {
     }
 }
 
-/// Where a base image came from.
-#[derive(Debug, Clone)]
-pub enum Origin {
-    /// Already local (and not a stand-in), or pulled now.
-    Real,
-    /// Built here from Debian packages by tests/docker/standin.sh; what it was built from.
-    StandIn(String),
-}
-
 /// Makes `reference` available locally: as it is, pulled, or as a stand-in. `Err` says why
 /// it cannot be had here.
 pub fn ensure_base_image(reference: &str) -> Result<Origin, String> {
-    if !docker::image_exists(reference)
-        && docker::docker_ok(&["pull", "--quiet", reference]).is_err()
-    {
-        if reference.starts_with("rust:") && reference.contains("alpine")
-            || reference.starts_with("alpine:")
-        {
-            return Err(format!(
-                "{reference} cannot be pulled (no registry is reachable), and no stand-in can be built: \
-                 there is no Alpine package source or musl toolchain here; the GitHub Actions matrix builds it"
-            ));
-        }
-        let script = repo_root().join("tests/docker/standin.sh");
-        let out = run(clean_command("bash").arg(&script).arg(reference));
-        if !out.status.success() {
-            return Err(format!(
-                "{reference} cannot be pulled, and its stand-in failed to build: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        note(String::from_utf8_lossy(&out.stdout).trim());
-    }
-    Ok(match docker::stand_in_origin(reference) {
-        Some(origin) => Origin::StandIn(origin),
-        None => Origin::Real,
-    })
+    docker::ensure_base_image(reference, &repo_root().join("tests/docker/standin.sh"))
 }
 
 /// Renders `variant` as a project named `orders` into its own directory. One name for every
