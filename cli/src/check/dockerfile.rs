@@ -1,21 +1,29 @@
-//! A Dockerfile parser for the checks: stages, `ARG` defaults substituted into `FROM`, flags
+//! The crate's one Dockerfile parser, for the syntax: instructions with their lines, flags
 //! (`--platform`, `--from`), line continuations with the `# escape=` directive, comments, CRLF,
 //! heredocs, and exec versus shell form. It never fails: what it cannot read it keeps as text.
+//! What the instructions mean (stages, ARGs, lineage) is `model`'s job.
 
-use std::collections::HashMap;
-
-/// One instruction, with the line it starts on (1-based).
+/// One instruction, with the lines it spans (1-based).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instruction {
     pub line: usize,
+    /// The last line of the instruction, continuations and heredoc bodies included.
+    pub end_line: usize,
     /// Upper-cased: `FROM`, `RUN`, `COPY`, ...
     pub keyword: String,
     /// Leading `--name=value` / `--name` flags.
     pub flags: Vec<(String, Option<String>)>,
-    /// Everything after the flags, continuation lines joined with a space.
+    /// Everything after the flags, continuation lines joined as Docker joins them.
     pub args: String,
     /// Heredoc bodies (`RUN <<EOF ... EOF`), in order.
     pub heredocs: Vec<String>,
+}
+
+/// A `#` comment line outside the parser directives, with its line (1-based).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub line: usize,
+    pub text: String,
 }
 
 /// How a RUN, CMD, ENTRYPOINT or HEALTHCHECK command is written.
@@ -47,24 +55,10 @@ impl Form {
     }
 }
 
-/// A build stage: from its `FROM` up to the next.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stage {
-    pub line: usize,
-    /// The image as written, before `ARG` substitution.
-    pub base_raw: String,
-    /// The image with global `ARG` defaults substituted.
-    pub base: String,
-    pub name: Option<String>,
-    pub platform: Option<String>,
-    /// Indexes into `Dockerfile::instructions`, the `FROM` excluded.
-    pub instructions: Vec<usize>,
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dockerfile {
     pub instructions: Vec<Instruction>,
-    pub stages: Vec<Stage>,
+    pub comments: Vec<Comment>,
 }
 
 impl Instruction {
@@ -78,6 +72,16 @@ impl Instruction {
     /// The instruction's command, for RUN, CMD and ENTRYPOINT.
     pub fn form(&self) -> Form {
         Form::parse(&self.args)
+    }
+
+    /// The arguments and the heredoc bodies: everything a RUN executes.
+    pub fn script(&self) -> String {
+        let mut text = self.args.clone();
+        for body in &self.heredocs {
+            text.push('\n');
+            text.push_str(body);
+        }
+        text
     }
 
     /// For HEALTHCHECK: `None` for `HEALTHCHECK NONE`, otherwise the command after `CMD`.
@@ -108,13 +112,22 @@ impl Dockerfile {
             .split('\n')
             .map(|line| line.strip_suffix('\r').unwrap_or(line))
             .collect();
-        let escape = escape_directive(&lines);
+        let (escape, directives) = directives(&lines);
         let mut instructions = Vec::new();
-        let mut index = 0;
+        let mut comments = Vec::new();
+        let mut index = directives;
         while index < lines.len() {
             let line = lines[index];
             let trimmed = line.trim_start();
-            if trimmed.is_empty() || trimmed.starts_with('#') {
+            if trimmed.is_empty() {
+                index += 1;
+                continue;
+            }
+            if let Some(comment) = trimmed.strip_prefix('#') {
+                comments.push(Comment {
+                    line: index + 1,
+                    text: comment.trim().to_owned(),
+                });
                 index += 1;
                 continue;
             }
@@ -166,108 +179,39 @@ impl Dockerfile {
                     instruction.heredocs.push(body);
                 }
             }
+            instruction.end_line = index.max(start + 1);
             instructions.push(instruction);
         }
-        let stages = stages(&instructions);
         Dockerfile {
             instructions,
-            stages,
+            comments,
         }
-    }
-
-    /// The last stage: what the image is.
-    pub fn final_stage(&self) -> Option<&Stage> {
-        self.stages.last()
-    }
-
-    pub fn stage_instructions<'a>(
-        &'a self,
-        stage: &'a Stage,
-    ) -> impl Iterator<Item = &'a Instruction> + 'a {
-        stage
-            .instructions
-            .iter()
-            .map(|&index| &self.instructions[index])
-    }
-
-    /// The stage a name or index refers to (`COPY --from=builder`, `FROM builder`).
-    pub fn stage_named(&self, name: &str) -> Option<&Stage> {
-        self.stages
-            .iter()
-            .find(|stage| {
-                stage
-                    .name
-                    .as_deref()
-                    .is_some_and(|own| own.eq_ignore_ascii_case(name))
-            })
-            .or_else(|| {
-                name.parse::<usize>()
-                    .ok()
-                    .and_then(|index| self.stages.get(index))
-            })
-    }
-
-    /// Follows `FROM <stage>` chains to the external image a stage ultimately starts from.
-    pub fn root_image<'a>(&'a self, stage: &'a Stage) -> &'a str {
-        let mut current = stage;
-        for _ in 0..self.stages.len() {
-            match self
-                .stages
-                .iter()
-                .position(|s| std::ptr::eq(s, current))
-                .and_then(|position| {
-                    self.stages[..position].iter().find(|earlier| {
-                        earlier
-                            .name
-                            .as_deref()
-                            .is_some_and(|name| name.eq_ignore_ascii_case(&current.base))
-                    })
-                }) {
-                Some(parent) => current = parent,
-                None => break,
-            }
-        }
-        &current.base
-    }
-
-    /// The stages a stage builds on (itself first, then what it starts `FROM`, recursively).
-    pub fn lineage<'a>(&'a self, stage: &'a Stage) -> Vec<&'a Stage> {
-        let mut chain = vec![stage];
-        while let Some(parent) = chain.last().and_then(|current| {
-            let position = self.stages.iter().position(|s| std::ptr::eq(s, *current))?;
-            self.stages[..position].iter().find(|earlier| {
-                earlier
-                    .name
-                    .as_deref()
-                    .is_some_and(|name| name.eq_ignore_ascii_case(&current.base))
-            })
-        }) {
-            if chain.len() > self.stages.len() {
-                break;
-            }
-            chain.push(parent);
-        }
-        chain
     }
 }
 
-/// `# escape=\`` (or `\`) among the parser directives at the top; `\` otherwise.
-fn escape_directive(lines: &[&str]) -> char {
-    for line in lines {
+/// The escape character from the parser directives at the top (`# escape=\``), and how many
+/// lines the directives take.
+fn directives(lines: &[&str]) -> (char, usize) {
+    let mut escape = '\\';
+    for (index, line) in lines.iter().enumerate() {
         let Some(directive) = line.trim().strip_prefix('#') else {
-            break;
+            return (escape, index);
         };
         let Some((key, value)) = directive.split_once('=') else {
-            break;
+            return (escape, index);
         };
-        if key.trim().eq_ignore_ascii_case("escape") {
-            return match value.trim() {
-                "`" => '`',
-                _ => '\\',
-            };
+        let key = key.trim();
+        if !["syntax", "escape", "check"]
+            .iter()
+            .any(|known| key.eq_ignore_ascii_case(known))
+        {
+            return (escape, index);
+        }
+        if key.eq_ignore_ascii_case("escape") && value.trim() == "`" {
+            escape = '`';
         }
     }
-    '\\'
+    (escape, lines.len())
 }
 
 /// The line without its trailing escape character, when it continues on the next line.
@@ -293,6 +237,7 @@ fn split_instruction(line: usize, logical: &str) -> Instruction {
     }
     Instruction {
         line,
+        end_line: line,
         keyword: keyword.to_ascii_uppercase(),
         flags,
         args: rest.to_owned(),
@@ -323,82 +268,49 @@ fn heredoc_words(args: &str) -> Vec<(String, bool)> {
     words
 }
 
-fn stages(instructions: &[Instruction]) -> Vec<Stage> {
-    let mut global_args: HashMap<String, String> = HashMap::new();
-    let mut stages: Vec<Stage> = Vec::new();
-    for (index, instruction) in instructions.iter().enumerate() {
-        match instruction.keyword.as_str() {
-            "ARG" if stages.is_empty() => {
-                for declaration in instruction.args.split_whitespace() {
-                    let (name, value) = declaration.split_once('=').unwrap_or((declaration, ""));
-                    global_args.insert(name.to_owned(), value.trim_matches(['"', '\'']).to_owned());
+/// Shell-like words: white space separates, quotes group and are removed, `\` escapes.
+/// What `ARG`, `ENV` and `LABEL` values need; not a shell.
+pub fn words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(open), c) if c == open => quote = None,
+            (Some('"'), '\\') => {
+                if let Some(next) = chars.next() {
+                    word.push(next);
                 }
             }
-            "FROM" => {
-                let words: Vec<&str> = instruction.args.split_whitespace().collect();
-                let base_raw = words.first().copied().unwrap_or_default().to_owned();
-                let name = match words.as_slice() {
-                    [_, as_word, name, ..] if as_word.eq_ignore_ascii_case("AS") => {
-                        Some((*name).to_owned())
-                    }
-                    _ => None,
-                };
-                stages.push(Stage {
-                    line: instruction.line,
-                    base: substitute(&base_raw, &global_args),
-                    base_raw,
-                    name,
-                    platform: instruction.flag("platform").map(str::to_owned),
-                    instructions: Vec::new(),
-                });
+            (Some(_), c) => word.push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                in_word = true;
             }
-            _ => {
-                if let Some(stage) = stages.last_mut() {
-                    stage.instructions.push(index);
+            (None, '\\') => {
+                if let Some(next) = chars.next() {
+                    word.push(next);
                 }
+                in_word = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                word.push(c);
+                in_word = true;
             }
         }
     }
-    stages
-}
-
-/// `$NAME`, `${NAME}` and `${NAME:-default}` from the global `ARG` defaults.
-pub fn substitute(text: &str, args: &HashMap<String, String>) -> String {
-    let lookup = |name: &str| args.get(name).filter(|value| !value.is_empty()).cloned();
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        if let Some(inner) = after.strip_prefix('{') {
-            let Some(end) = inner.find('}') else {
-                out.push_str(&rest[at..]);
-                return out;
-            };
-            let (name, default) = match inner[..end].split_once(":-") {
-                Some((name, default)) => (name, Some(default)),
-                None => (&inner[..end], None),
-            };
-            out.push_str(
-                &lookup(name)
-                    .or(default.map(str::to_owned))
-                    .unwrap_or_default(),
-            );
-            rest = &inner[end + 1..];
-        } else {
-            let length = after
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(after.len());
-            if length == 0 {
-                out.push('$');
-            } else {
-                out.push_str(&lookup(&after[..length]).unwrap_or_default());
-            }
-            rest = &after[length..];
-        }
+    if in_word {
+        words.push(word);
     }
-    out.push_str(rest);
-    out
+    words
 }
 
 #[cfg(test)]
@@ -406,26 +318,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stages_substitute_global_args_and_keep_flags() {
-        let file = Dockerfile::parse(
-            "# syntax is ignored here\nARG RUST=1.95\nARG DEBIAN=trixie\nFROM --platform=$BUILDPLATFORM rust:${RUST}-${DEBIAN} AS chef\nRUN cargo install cargo-chef --locked --version 0.1.78\nFROM gcr.io/distroless/cc-debian13:${TAG:-nonroot}\nCOPY --from=chef /a /b\n",
-        );
-        assert_eq!(file.stages.len(), 2);
-        assert_eq!(file.stages[0].base, "rust:1.95-trixie");
-        assert_eq!(file.stages[0].name.as_deref(), Some("chef"));
-        assert_eq!(file.stages[0].platform.as_deref(), Some("$BUILDPLATFORM"));
-        assert_eq!(file.stages[1].base, "gcr.io/distroless/cc-debian13:nonroot");
-        let copy = file.stage_instructions(&file.stages[1]).next().unwrap();
-        assert_eq!((copy.line, copy.flag("from")), (7, Some("chef")));
-    }
-
-    #[test]
     fn continuations_comments_and_crlf_make_one_instruction_on_its_first_line() {
         let file = Dockerfile::parse(
             "FROM debian:trixie-slim\r\nRUN apt-get update \\\r\n# a comment inside\r\n    && apt-get install -y curl\r\nUSER 10001\r\n",
         );
         let run = &file.instructions[1];
-        assert_eq!((run.line, run.keyword.as_str()), (2, "RUN"));
+        assert_eq!(
+            (run.line, run.end_line, run.keyword.as_str()),
+            (2, 4, "RUN")
+        );
         assert_eq!(run.args, "apt-get update     && apt-get install -y curl");
         assert_eq!(file.instructions[2].line, 5);
     }
@@ -435,6 +336,19 @@ mod tests {
         let file =
             Dockerfile::parse("# escape=`\nFROM mcr.microsoft.com/windows\nRUN dir `\n  c:\\\n");
         assert_eq!(file.instructions[1].args, "dir   c:\\");
+        assert!(file.comments.is_empty(), "a directive is not a comment");
+    }
+
+    #[test]
+    fn comments_are_kept_with_their_lines() {
+        let file = Dockerfile::parse("FROM a:1\n# check:ignore=CM006 reason\nUSER root\n");
+        assert_eq!(
+            file.comments,
+            [Comment {
+                line: 2,
+                text: "check:ignore=CM006 reason".into()
+            }]
+        );
     }
 
     #[test]
@@ -447,6 +361,7 @@ mod tests {
             file.instructions[1].heredocs,
             ["USER root\napt-get update\n"]
         );
+        assert_eq!(file.instructions[1].end_line, 5);
         assert_eq!(file.instructions[2].args, "10001");
     }
 
@@ -468,27 +383,12 @@ mod tests {
     }
 
     #[test]
-    fn arbitrary_bytes_never_panic() {
-        for text in [
-            "",
-            "\\",
-            "FROM",
-            "FROM ${",
-            "RUN <<",
-            "RUN <<-\n",
-            "\u{feff}#",
-            "ARG =\nFROM $=",
-            "FROM a AS\nFROM a",
-            "HEALTHCHECK --x",
-        ] {
-            let file = Dockerfile::parse(text);
-            for stage in &file.stages {
-                let _ = file.root_image(stage);
-                let _ = file.lineage(stage);
-            }
-            for instruction in &file.instructions {
-                let _ = instruction.healthcheck_command();
-            }
-        }
+    fn words_group_quotes_and_escapes() {
+        assert_eq!(
+            words(r#"A="two words" B='x y' C=plain\ space D="esc\"aped""#),
+            ["A=two words", "B=x y", "C=plain space", "D=esc\"aped"]
+        );
+        assert_eq!(words("  "), Vec::<String>::new());
+        assert_eq!(words(r#"E="""#), ["E="]);
     }
 }

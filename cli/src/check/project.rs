@@ -1,7 +1,8 @@
 //! Reading a project the way `check` sees it: Dockerfiles, Cargo.toml (workspace-aware),
 //! compose files and .dockerignore. It needs no answers file, so any project can be checked.
 
-use super::dockerfile::Dockerfile;
+use super::compose::Compose;
+use super::model::Model;
 use anyhow::{Context, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -36,9 +37,9 @@ pub struct Cargo {
 
 pub struct Project {
     pub root: PathBuf,
-    pub dockerfiles: Vec<Source<Dockerfile>>,
+    pub dockerfiles: Vec<Source<Model>>,
     pub cargo: Option<Cargo>,
-    pub compose: Vec<Source<serde_yaml::Value>>,
+    pub compose: Vec<Source<Compose>>,
     /// The .dockerignore patterns, if there is one.
     pub dockerignore: Option<Vec<String>>,
     /// Files that hold secrets and sit in the build context: `.env`, `.env.*`.
@@ -71,7 +72,7 @@ impl Project {
             let text = read(name)?;
             dockerfiles.push(Source {
                 path: name.clone(),
-                parsed: Dockerfile::parse(&text),
+                parsed: Model::parse(&text),
                 text,
             });
         }
@@ -81,8 +82,7 @@ impl Project {
             .filter(|name| COMPOSE_FILES.contains(&name.as_str()))
         {
             let text = read(name)?;
-            let parsed =
-                serde_yaml::from_str(&text).with_context(|| format!("while reading {name}"))?;
+            let parsed = Compose::parse(&text).with_context(|| format!("while reading {name}"))?;
             compose.push(Source {
                 path: name.clone(),
                 text,
@@ -394,6 +394,73 @@ fn port_in(line: &str) -> Option<u16> {
         return number_after(line.split('=').nth(1)?);
     }
     None
+}
+
+/// The crate that brings TLS into a build.
+pub struct Tls {
+    pub crate_name: String,
+    pub openssl: bool,
+    /// Trust roots compiled in (webpki-roots): no CA bundle needed in the image.
+    pub embeds_roots: bool,
+}
+
+impl Cargo {
+    /// The crate that brings TLS in, and whether it links OpenSSL.
+    pub fn tls(&self) -> Option<Tls> {
+        let deps = &self.dependencies;
+        let embeds_roots = deps.contains_key("webpki-roots")
+            || deps.values().any(|dep| {
+                dep.features
+                    .iter()
+                    .any(|feature| feature.contains("webpki-roots"))
+            });
+        for name in [
+            "openssl",
+            "openssl-sys",
+            "native-tls",
+            "tokio-native-tls",
+            "hyper-tls",
+        ] {
+            if deps.contains_key(name) {
+                return Some(Tls {
+                    crate_name: name.to_owned(),
+                    openssl: true,
+                    embeds_roots,
+                });
+            }
+        }
+        if let Some(reqwest) = deps.get("reqwest") {
+            let native = reqwest.default_features
+                || reqwest.features.iter().any(|f| f.contains("native-tls"));
+            let rustls = reqwest.features.iter().any(|f| f.contains("rustls"));
+            if native || rustls {
+                return Some(Tls {
+                    crate_name: "reqwest".into(),
+                    openssl: native && !reqwest.features.iter().any(|f| f == "native-tls-vendored"),
+                    embeds_roots,
+                });
+            }
+        }
+        for name in [
+            "ureq",
+            "rustls",
+            "hyper-rustls",
+            "tokio-rustls",
+            "rustls-native-certs",
+            "awc",
+            "isahc",
+            "surf",
+        ] {
+            if deps.contains_key(name) {
+                return Some(Tls {
+                    crate_name: name.to_owned(),
+                    openssl: false,
+                    embeds_roots,
+                });
+            }
+        }
+        None
+    }
 }
 
 #[cfg(test)]

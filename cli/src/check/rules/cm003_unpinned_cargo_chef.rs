@@ -1,0 +1,83 @@
+//! CM003: `cargo install cargo-chef` without `--version` and `--locked`.
+
+use super::prelude::*;
+
+pub const RULE: Rule = Rule {
+    id: "CM003",
+    severity: Warning,
+    title: "unpinned cargo-chef",
+    why: "`cargo install cargo-chef` takes whatever is newest, so a cargo-chef release (or one of its dependencies) can break the build with no change on your side.",
+    fix: "Pin it: `cargo install cargo-chef --locked --version 0.1.78`.",
+    explain: "Without `--version`, each cold build installs the latest cargo-chef; without `--locked`, it also resolves its dependencies afresh, and a new dependency release that needs a newer rustc than the builder image has fails the install.",
+    check: Check::Dockerfile(check),
+};
+
+fn check(context: &DockerfileContext, report: &mut Report) {
+    for instruction in &context.model.file.instructions {
+        if instruction.keyword != "RUN" {
+            continue;
+        }
+        let text = instruction.script();
+        for command in text.split(['&', ';', '|', '\n']) {
+            let words: Vec<&str> = command.split_whitespace().collect();
+            let Some(at) = words
+                .windows(2)
+                .position(|pair| pair == ["cargo", "install"])
+            else {
+                continue;
+            };
+            let args = &words[at + 2..];
+            if !args
+                .iter()
+                .any(|word| *word == "cargo-chef" || word.starts_with("cargo-chef@"))
+            {
+                continue;
+            }
+            let versioned = args.iter().any(|word| {
+                *word == "--version"
+                    || word.starts_with("--version=")
+                    || word.starts_with("cargo-chef@")
+            });
+            let locked = args.contains(&"--locked");
+            if !versioned || !locked {
+                let missing = match (versioned, locked) {
+                    (false, false) => "no --version and no --locked",
+                    (false, true) => "no --version",
+                    _ => "no --locked",
+                };
+                report.at(
+                    instruction.line,
+                    format!("cargo install cargo-chef has {missing}"),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::check::rules::testing::Fixture;
+
+    #[test]
+    fn fires_without_a_version_or_without_locked() {
+        for text in [
+            "FROM rust:1.95-trixie\nRUN cargo install cargo-chef\n",
+            "FROM rust:1.95-trixie\nRUN cargo install cargo-chef --version 0.1.78\n",
+        ] {
+            assert_eq!(
+                Fixture::dockerfile(text).findings(&RULE),
+                ["Dockerfile:2"],
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn near_miss_pinned_with_the_at_syntax() {
+        let fixture = Fixture::dockerfile(
+            "FROM rust:1.95-trixie\nRUN cargo install cargo-chef@0.1.78 --locked\n",
+        );
+        assert!(fixture.findings(&RULE).is_empty());
+    }
+}

@@ -1,0 +1,42 @@
+//! CM012: `COPY . .` with no .dockerignore sends the whole directory.
+
+use super::prelude::*;
+
+pub const RULE: Rule = Rule {
+    id: "CM012",
+    severity: Warning,
+    title: "no .dockerignore",
+    why: "`COPY . .` sends target/ (often gigabytes), .git and any secrets to the build, slowing every build and risking leaks into the image.",
+    fix: "Add a .dockerignore with at least `target/`, `.git/` and `.env`.",
+    explain: "The build context is everything in the directory unless .dockerignore excludes it. target/ alone can be several gigabytes; .git holds history; .env files hold credentials that `COPY . .` bakes into a layer.",
+    check: Check::Dockerfile(check),
+};
+
+fn check(context: &DockerfileContext, report: &mut Report) {
+    if context.project.dockerignore.is_none() && context.model.copies_context() {
+        report.at(
+            context.model.first_local_copy_line(),
+            "`COPY . .` sends the whole directory, and there is no .dockerignore",
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::check::rules::testing::Fixture;
+
+    #[test]
+    fn fires_on_copy_dot_without_dockerignore() {
+        let fixture = Fixture::dockerfile("FROM rust:1.95-trixie\nCOPY . .\n")
+            .with_project(|project| project.dockerignore = None);
+        assert_eq!(fixture.findings(&RULE), ["Dockerfile:2"]);
+    }
+
+    #[test]
+    fn near_miss_no_context_copy() {
+        let fixture = Fixture::dockerfile("FROM rust:1.95-trixie\nCOPY Cargo.toml .\n")
+            .with_project(|project| project.dockerignore = None);
+        assert!(fixture.findings(&RULE).is_empty());
+    }
+}

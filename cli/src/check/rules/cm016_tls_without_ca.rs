@@ -1,0 +1,70 @@
+//! CM016: a TLS client on a runtime image with no CA bundle.
+
+use super::prelude::*;
+
+pub const RULE: Rule = Rule {
+    id: "CM016",
+    severity: Error,
+    title: "TLS client without CA certificates",
+    why: "The service makes TLS calls but the runtime image has no CA bundle, so every HTTPS request fails with a certificate error.",
+    fix: "Copy the bundle from the builder: `COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/`, or use webpki-roots.",
+    explain: "scratch and debian-slim ship no CA certificates. Crates such as reqwest, ureq, hyper-rustls and native-tls read the system bundle (rustls with webpki-roots embeds its own).",
+    check: Check::Dockerfile(check),
+};
+
+fn check(context: &DockerfileContext, report: &mut Report) {
+    let model = context.model;
+    let (Some(cargo), Some(final_stage)) = (&context.project.cargo, model.final_stage()) else {
+        return;
+    };
+    let Some(tls) = cargo.tls() else {
+        return;
+    };
+    let runtime = model.facts(final_stage);
+    let has_bundle = runtime.ca_certificates == Some(true)
+        || model.lineage_instructions(final_stage).iter().any(|i| {
+            let text = i.script();
+            text.contains("ca-certificates") || text.contains("/etc/ssl/certs")
+        })
+        || tls.embeds_roots;
+    if !has_bundle && runtime.ca_certificates == Some(false) {
+        report.at(
+            final_stage.line,
+            format!(
+                "{} makes TLS calls, and {} has no CA bundle",
+                tls.crate_name,
+                model.runtime_image()
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::check::project::Dependency;
+    use crate::check::rules::testing::Fixture;
+
+    fn reqwest() -> Dependency {
+        Dependency {
+            default_features: true,
+            ..Dependency::default()
+        }
+    }
+
+    #[test]
+    fn fires_on_reqwest_on_scratch() {
+        let fixture = Fixture::dockerfile("FROM scratch\nCOPY app /app\n")
+            .with_dependency("reqwest", reqwest());
+        assert_eq!(fixture.findings(&RULE), ["Dockerfile:1"]);
+    }
+
+    #[test]
+    fn near_miss_the_bundle_copied_in() {
+        let fixture = Fixture::dockerfile(
+            "FROM scratch\nCOPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/\n",
+        )
+        .with_dependency("reqwest", reqwest());
+        assert!(fixture.findings(&RULE).is_empty());
+    }
+}

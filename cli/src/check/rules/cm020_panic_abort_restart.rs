@@ -1,0 +1,62 @@
+//! CM020: panic = "abort" and a compose service with no restart policy.
+
+use super::prelude::*;
+
+pub const RULE: Rule = Rule {
+    id: "CM020",
+    severity: Warning,
+    title: "panic = \"abort\" without a restart policy",
+    why: "With panic = \"abort\" a panic ends the process, and with no restart policy the service stays down.",
+    fix: "Add `restart: unless-stopped` to the compose service.",
+    explain: "panic = \"abort\" makes binaries smaller and faster but turns every panic into a process exit. Something must bring the service back: a compose restart policy or an orchestrator.",
+    check: Check::Compose(check),
+};
+
+fn check(context: &ComposeContext, report: &mut Report) {
+    let aborts = context
+        .project
+        .cargo
+        .as_ref()
+        .and_then(|cargo| cargo.release_profile.as_ref())
+        .and_then(|profile| profile.get("panic"))
+        .and_then(|panic| panic.as_str())
+        == Some("abort");
+    if !aborts {
+        return;
+    }
+    for service in &context.compose.services {
+        if service.builds_here && !service.restart {
+            report.at(
+                service.line,
+                format!(
+                    "service {} has no restart policy, and Cargo.toml sets panic = \"abort\"",
+                    service.name
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::check::rules::testing::Fixture;
+
+    fn aborting(compose: &str, panic: &str) -> Fixture {
+        let profile = format!("panic = \"{panic}\"");
+        Fixture::compose(compose)
+            .with_cargo(|cargo| cargo.release_profile = Some(toml::from_str(&profile).unwrap()))
+    }
+
+    #[test]
+    fn fires_without_restart() {
+        let fixture = aborting("services:\n  app:\n    build: .\n", "abort");
+        assert_eq!(fixture.findings(&RULE), ["compose.yaml:2"]);
+    }
+
+    #[test]
+    fn near_miss_unwinding() {
+        let fixture = aborting("services:\n  app:\n    build: .\n", "unwind");
+        assert!(fixture.findings(&RULE).is_empty());
+    }
+}

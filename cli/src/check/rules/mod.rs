@@ -1,0 +1,295 @@
+//! The rules: one file each (id, severity, why, fix, `--explain` text and logic together), all
+//! registered in `RULES`. A rule reads a model computed once (`Model` for a Dockerfile,
+//! `Cargo`, `Compose`), never the raw text.
+
+mod cm001_single_stage;
+mod cm002_no_dependency_cache;
+mod cm003_unpinned_cargo_chef;
+mod cm004_floating_tag;
+mod cm005_libc_mismatch;
+mod cm006_root_user;
+mod cm007_shell_form_entrypoint;
+mod cm008_healthcheck_cannot_run;
+mod cm009_no_healthcheck;
+mod cm010_unknown_binary;
+mod cm011_expose_mismatch;
+mod cm012_no_dockerignore;
+mod cm013_target_in_context;
+mod cm014_secrets_in_context;
+mod cm015_add_for_local_files;
+mod cm016_tls_without_ca;
+mod cm017_openssl_static;
+mod cm018_old_toolchain;
+mod cm019_release_profile;
+mod cm020_panic_abort_restart;
+mod cm021_compose_limits;
+mod cm022_compose_healthcheck;
+mod cm023_compose_privileges;
+mod cm024_port_on_every_interface;
+mod cm025_build_and_run;
+
+use super::Finding;
+use super::compose::Compose;
+use super::model::Model;
+use super::project::{Project, Source};
+use serde::Serialize;
+
+/// Every rule, in id order: what `--explain`, SARIF's rule list and the checker read.
+pub const RULES: &[&Rule] = &[
+    &cm001_single_stage::RULE,
+    &cm002_no_dependency_cache::RULE,
+    &cm003_unpinned_cargo_chef::RULE,
+    &cm004_floating_tag::RULE,
+    &cm005_libc_mismatch::RULE,
+    &cm006_root_user::RULE,
+    &cm007_shell_form_entrypoint::RULE,
+    &cm008_healthcheck_cannot_run::RULE,
+    &cm009_no_healthcheck::RULE,
+    &cm010_unknown_binary::RULE,
+    &cm011_expose_mismatch::RULE,
+    &cm012_no_dockerignore::RULE,
+    &cm013_target_in_context::RULE,
+    &cm014_secrets_in_context::RULE,
+    &cm015_add_for_local_files::RULE,
+    &cm016_tls_without_ca::RULE,
+    &cm017_openssl_static::RULE,
+    &cm018_old_toolchain::RULE,
+    &cm019_release_profile::RULE,
+    &cm020_panic_abort_restart::RULE,
+    &cm021_compose_limits::RULE,
+    &cm022_compose_healthcheck::RULE,
+    &cm023_compose_privileges::RULE,
+    &cm024_port_on_every_interface::RULE,
+    &cm025_build_and_run::RULE,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+pub struct Rule {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub title: &'static str,
+    pub why: &'static str,
+    pub fix: &'static str,
+    pub explain: &'static str,
+    pub check: Check,
+}
+
+/// What a rule reads. A new kind of file gets its model in `Project` and a variant here.
+pub enum Check {
+    /// Runs once per Dockerfile.
+    Dockerfile(fn(&DockerfileContext, &mut Report)),
+    /// Runs once per project that has a Cargo.toml.
+    Cargo(fn(&Project, &super::project::Cargo, &mut Report)),
+    /// Runs once per compose file.
+    Compose(fn(&ComposeContext, &mut Report)),
+    /// Runs only with `--build`: it needs the image built and running.
+    Build,
+}
+
+/// One Dockerfile and the project around it.
+pub struct DockerfileContext<'a> {
+    pub project: &'a Project,
+    pub path: &'a str,
+    pub model: &'a Model,
+}
+
+/// One compose file and the project around it.
+pub struct ComposeContext<'a> {
+    pub project: &'a Project,
+    pub path: &'a str,
+    pub compose: &'a Compose,
+}
+
+/// Where one rule's findings go, at the rule's own severity unless it says otherwise.
+pub struct Report<'a> {
+    rule: &'static Rule,
+    file: &'a str,
+    findings: &'a mut Vec<Finding>,
+}
+
+impl<'a> Report<'a> {
+    pub fn new(rule: &'static Rule, file: &'a str, findings: &'a mut Vec<Finding>) -> Self {
+        Report {
+            rule,
+            file,
+            findings,
+        }
+    }
+
+    pub fn at(&mut self, line: usize, message: impl Into<String>) {
+        let file = self.file.to_owned();
+        self.in_file(&file, line, message);
+    }
+
+    pub fn at_severity(&mut self, severity: Severity, line: usize, message: impl Into<String>) {
+        let mut finding = Finding::of(self.rule, self.file, line, message.into());
+        finding.severity = severity;
+        self.findings.push(finding);
+    }
+
+    /// A finding in another file than the one checked (`.dockerignore`, a member's manifest).
+    pub fn in_file(&mut self, file: &str, line: usize, message: impl Into<String>) {
+        self.findings
+            .push(Finding::of(self.rule, file, line, message.into()));
+    }
+}
+
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .copied()
+        .find(|rule| rule.id.eq_ignore_ascii_case(id))
+}
+
+/// Every rule that reads files, on every file of `project`.
+pub fn run_all(project: &Project) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in RULES.iter().copied() {
+        match rule.check {
+            Check::Dockerfile(check) => {
+                for Source { path, parsed, .. } in &project.dockerfiles {
+                    let context = DockerfileContext {
+                        project,
+                        path,
+                        model: parsed,
+                    };
+                    check(&context, &mut Report::new(rule, path, &mut findings));
+                }
+            }
+            Check::Cargo(check) => {
+                if let Some(cargo) = &project.cargo {
+                    check(
+                        project,
+                        cargo,
+                        &mut Report::new(rule, &cargo.manifest, &mut findings),
+                    );
+                }
+            }
+            Check::Compose(check) => {
+                for Source { path, parsed, .. } in &project.compose {
+                    let context = ComposeContext {
+                        project,
+                        path,
+                        compose: parsed,
+                    };
+                    check(&context, &mut Report::new(rule, path, &mut findings));
+                }
+            }
+            Check::Build => {}
+        }
+    }
+    findings
+}
+
+/// What every rule file needs.
+mod prelude {
+    pub(super) use super::{Check, ComposeContext, DockerfileContext, Report, Rule, Severity::*};
+    pub(super) use crate::check::Finding;
+    pub(super) use crate::check::dockerfile::Form;
+    pub(super) use crate::check::images;
+    pub(super) use crate::check::model::CopySource;
+    pub(super) use crate::check::project::{Cargo, Project, line_of};
+    pub(super) use crate::variants::Libc;
+}
+
+pub use cm025_build_and_run::build_and_prove;
+
+/// Runs one rule on small projects written in its tests: the rule files' firing cases and
+/// near-misses.
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+    use crate::check::project::{Cargo, Dependency};
+
+    /// A project with this Dockerfile and, unless the test says otherwise, a Cargo.toml that
+    /// builds `app`, a compose file with nothing in it, and the code listening on 8080.
+    pub struct Fixture {
+        pub project: Project,
+    }
+
+    impl Fixture {
+        pub fn dockerfile(text: &str) -> Fixture {
+            let mut cargo = Cargo {
+                manifest: "Cargo.toml".into(),
+                ..Cargo::default()
+            };
+            cargo.bins.insert("app".to_owned());
+            Fixture {
+                project: Project {
+                    root: std::path::PathBuf::new(),
+                    dockerfiles: vec![Source {
+                        path: "Dockerfile".into(),
+                        text: text.to_owned(),
+                        parsed: Model::parse(text),
+                    }],
+                    cargo: Some(cargo),
+                    compose: Vec::new(),
+                    dockerignore: Some(vec!["target".into(), ".env".into()]),
+                    env_files: Vec::new(),
+                    code_ports: vec![(8080, "src/main.rs".into(), 1)],
+                },
+            }
+        }
+
+        pub fn compose(text: &str) -> Fixture {
+            let mut fixture = Fixture::dockerfile("");
+            fixture.project.dockerfiles.clear();
+            fixture.project.compose.push(Source {
+                path: "compose.yaml".into(),
+                text: text.to_owned(),
+                parsed: Compose::parse(text).expect("valid compose YAML"),
+            });
+            fixture
+        }
+
+        pub fn with_cargo(mut self, edit: impl FnOnce(&mut Cargo)) -> Fixture {
+            edit(self.project.cargo.get_or_insert_with(Cargo::default));
+            self
+        }
+
+        pub fn with_dependency(self, name: &str, dependency: Dependency) -> Fixture {
+            self.with_cargo(|cargo| {
+                cargo.dependencies.insert(name.to_owned(), dependency);
+            })
+        }
+
+        pub fn with_project(mut self, edit: impl FnOnce(&mut Project)) -> Fixture {
+            edit(&mut self.project);
+            self
+        }
+
+        /// `file:line` of each finding of `rule` alone.
+        pub fn findings(&self, rule: &'static Rule) -> Vec<String> {
+            self.run(rule)
+                .iter()
+                .map(|finding| format!("{}:{}", finding.file, finding.line))
+                .collect()
+        }
+
+        pub fn run(&self, rule: &'static Rule) -> Vec<Finding> {
+            let mut findings: Vec<Finding> = run_all(&self.project)
+                .into_iter()
+                .filter(|finding| finding.rule == rule.id)
+                .collect();
+            findings.dedup();
+            findings
+        }
+    }
+}
