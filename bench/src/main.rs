@@ -7,9 +7,8 @@
 mod measure;
 
 use anyhow::{Context, Result, bail};
-use cargo_microservice::answers::{Answers, RawValues};
-use cargo_microservice::new::{self, NewArgs};
 use cargo_microservice::variants::{Base, Variant};
+use cargo_microservice::{NewArgs, Values};
 use clap::Parser;
 use measure::{Samples, Service};
 use std::collections::BTreeMap;
@@ -66,7 +65,7 @@ fn main() -> Result<()> {
     let services = services(&repo, work.path(), &args.only)?;
 
     for service in &services {
-        ensure_base_images(&repo, &service.dir)?;
+        ensure_base_images(&service.dir)?;
     }
 
     let mut results: BTreeMap<String, Samples> = BTreeMap::new();
@@ -136,18 +135,16 @@ fn services(repo: &Path, work: &Path, only: &[String]) -> Result<Vec<Service>> {
         if !wanted(&id) {
             continue;
         }
-        let raw = RawValues {
-            base: Some(variant.base.to_string()),
-            debian: variant.debian.map(|d| d.to_string()),
-            ..RawValues::default()
-        };
-        let answers = Answers::from_raw("orders", &raw)?;
-        let destination = work.join(&id);
-        let created = new::create(&NewArgs {
-            answers,
-            destination,
-            force: false,
-            dry_run: false,
+        let created = cargo_microservice::create(&NewArgs {
+            name: "orders".into(),
+            values: Values {
+                base: Some(variant.base),
+                debian: variant.debian,
+                ..Values::default()
+            },
+            destination: work.join(&id),
+            yes: true,
+            ..NewArgs::default()
         })?;
         services.push(Service {
             name: id,
@@ -170,12 +167,11 @@ fn copy_service(from: &Path, to: &Path) -> Result<()> {
 
 /// Base images that are neither local nor pullable are built as labelled stand-ins, as the
 /// docker matrix does.
-fn ensure_base_images(repo: &Path, project: &Path) -> Result<()> {
-    use cargo_microservice::docker;
+fn ensure_base_images(project: &Path) -> Result<()> {
+    use cargo_microservice_support::standin;
     let dockerfile = std::fs::read_to_string(project.join("Dockerfile"))?;
-    for image in docker::base_images(&dockerfile) {
-        docker::ensure_base_image(&image, &repo.join("tests/docker/standin.sh"))
-            .map_err(anyhow::Error::msg)?;
+    for image in standin::base_images(&dockerfile) {
+        standin::ensure_base_image(&image).map_err(anyhow::Error::msg)?;
     }
     Ok(())
 }

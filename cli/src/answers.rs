@@ -1,69 +1,62 @@
-//! The answers a project is rendered from: read from flags, a values file, prompts or defaults,
-//! validated once, and written into the project as `.cargo-microservice.toml`.
+//! The values a project is rendered from: given as flags, in a values file, at the prompts or
+//! left to the defaults; checked once into [`Answers`], and written into the project as
+//! `.cargo-microservice.toml`.
+//!
+//! Adding a choice to the template is one field in [`Values`] and [`Answers`], its enum in
+//! `variants` (clap `ValueEnum` + serde) and its placeholder in `template/cargo-generate.toml`:
+//! flags, values files, prompts, defines and the answers file all follow from those.
 
 use crate::errors::UserError;
 use crate::variants::{Base, DEFAULT_PORT, DEFAULT_RUST_VERSION, Debian, Variant};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::path::Path;
+use std::str::FromStr;
 
 /// The name of the answers file written into every project the CLI creates.
 pub const ANSWERS_FILE: &str = ".cargo-microservice.toml";
 
-/// Values as given, before validation: every field may be missing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// The template's values as given, before defaults: a flag each, and the `[values]` table of a
+/// values file (the format cargo-generate's `--values-file` takes).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
-pub struct RawValues {
-    pub base: Option<String>,
-    pub debian: Option<String>,
-    pub rust_version: Option<String>,
-    pub port: Option<PortValue>,
+pub struct Values {
+    /// The runtime base image.
+    #[arg(long, value_enum)]
+    pub base: Option<Base>,
+    /// The Debian release builder and runtime share (not for alpine).
+    #[arg(long, value_enum)]
+    pub debian: Option<Debian>,
+    /// The builder's Rust toolchain, pinned as major.minor[.patch] (1.85 or newer).
+    #[arg(long, value_name = "VERSION")]
+    pub rust_version: Option<RustVersion>,
+    /// The port the service listens on (1-65535).
+    #[arg(long)]
+    pub port: Option<Port>,
 }
 
-/// A port in a values file may be written as a string (as cargo-generate's examples do) or a number.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
-pub enum PortValue {
-    Text(String),
-    Number(i64),
-}
-
-impl PortValue {
-    fn as_text(&self) -> String {
-        match self {
-            PortValue::Text(text) => text.clone(),
-            PortValue::Number(number) => number.to_string(),
+impl Values {
+    /// Reads a `--values-file`: a TOML `[values]` table. An answers file is one too.
+    pub fn from_file(path: &Path) -> Result<Values, UserError> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct ValuesFile {
+            values: Values,
+            // What an answers file adds is informative only.
+            #[serde(rename = "name")]
+            _name: Option<String>,
+            #[serde(rename = "tool_version")]
+            _tool_version: Option<String>,
         }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ValuesFile {
-    values: RawValues,
-    // An answers file is a values file too; what it adds is informative only.
-    #[allow(dead_code)]
-    name: Option<String>,
-    #[allow(dead_code)]
-    tool_version: Option<String>,
-}
-
-impl RawValues {
-    /// Reads a `--values-file`: a TOML `[values]` table, the format cargo-generate takes.
-    pub fn from_file(path: &Path) -> Result<RawValues, UserError> {
-        let text = match fs_err::read_to_string(path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                return Err(UserError::ValuesFileMissing {
-                    path: path.to_owned(),
-                });
-            }
-            Err(error) => {
-                return Err(UserError::ValuesFileInvalid {
-                    path: path.to_owned(),
-                    detail: error.to_string(),
-                });
-            }
-        };
+        let text = fs_err::read_to_string(path).map_err(|error| match error.kind() {
+            std::io::ErrorKind::NotFound => UserError::ValuesFileMissing {
+                path: path.to_owned(),
+            },
+            _ => UserError::ValuesFileInvalid {
+                path: path.to_owned(),
+                detail: error.to_string(),
+            },
+        })?;
         toml::from_str::<ValuesFile>(&text)
             .map(|file| file.values)
             .map_err(|error| UserError::ValuesFileInvalid {
@@ -73,67 +66,63 @@ impl RawValues {
     }
 
     /// `self`, with every value `over` sets taking precedence.
-    pub fn overridden_by(self, over: RawValues) -> RawValues {
-        RawValues {
+    pub fn overridden_by(self, over: Values) -> Values {
+        Values {
             base: over.base.or(self.base),
             debian: over.debian.or(self.debian),
             rust_version: over.rust_version.or(self.rust_version),
             port: over.port.or(self.port),
         }
     }
+
+    /// Whether the template asks for `key` given the values chosen so far (its
+    /// `[conditional]` tables, in code).
+    pub fn asks_for(&self, key: &str) -> bool {
+        key != "debian" || self.base.unwrap_or_default().uses_debian()
+    }
+
+    /// Whether `key` has a value already.
+    pub fn has(&self, key: &str) -> bool {
+        let table = toml::Table::try_from(self).expect("values serialise");
+        table.contains_key(key)
+    }
+
+    /// Sets one value from its text, as a prompt or the template would spell it.
+    pub fn set(&mut self, key: &str, text: &str) -> Result<(), String> {
+        let mut table = toml::Table::new();
+        table.insert(key.to_owned(), toml::Value::String(text.to_owned()));
+        let value: Values = table
+            .try_into()
+            .map_err(|error: toml::de::Error| error.message().to_owned())?;
+        *self = std::mem::take(self).overridden_by(value);
+        Ok(())
+    }
 }
 
 /// Validated answers: everything the template needs, nothing it would refuse.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Answers {
-    pub name: String,
     pub base: Base,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub debian: Option<Debian>,
-    pub rust_version: String,
-    pub port: u16,
+    pub rust_version: RustVersion,
+    pub port: Port,
 }
 
 impl Answers {
-    /// Validates `raw`, filling what is missing with the template's defaults.
-    pub fn from_raw(name: &str, raw: &RawValues) -> Result<Answers, UserError> {
-        validate_name(name)?;
-        let base = match &raw.base {
-            None => Base::DEFAULT,
-            Some(value) => Base::parse(value).ok_or_else(|| UserError::InvalidBase {
-                value: value.clone(),
-            })?,
-        };
-        let debian = match (&raw.debian, base.uses_debian()) {
-            (Some(value), false) => {
-                return Err(UserError::DebianWithAlpine {
-                    debian: value.clone(),
-                });
-            }
+    /// Fills what `values` leaves out with the template's defaults, and refuses contradictions.
+    pub fn from_values(values: &Values) -> Result<Answers, UserError> {
+        let base = values.base.unwrap_or_default();
+        let debian = match (values.debian, base.uses_debian()) {
+            (Some(debian), false) => return Err(UserError::DebianWithAlpine { debian }),
             (None, false) => None,
-            (None, true) => Some(Debian::DEFAULT),
-            (Some(value), true) => {
-                Some(
-                    Debian::parse(value).ok_or_else(|| UserError::InvalidDebian {
-                        value: value.clone(),
-                    })?,
-                )
-            }
-        };
-        let rust_version = raw
-            .rust_version
-            .clone()
-            .unwrap_or_else(|| DEFAULT_RUST_VERSION.to_owned());
-        validate_rust_version(&rust_version)?;
-        let port = match &raw.port {
-            None => DEFAULT_PORT,
-            Some(value) => parse_port(&value.as_text())?,
+            (debian, true) => Some(debian.unwrap_or_default()),
         };
         Ok(Answers {
-            name: name.to_owned(),
             base,
             debian,
-            rust_version,
-            port,
+            rust_version: values.rust_version.clone().unwrap_or_default(),
+            port: values.port.unwrap_or_default(),
         })
     }
 
@@ -146,147 +135,151 @@ impl Answers {
 
     /// The answers as cargo-generate `key=value` defines.
     pub fn defines(&self) -> Vec<String> {
-        let mut defines = vec![format!("base={}", self.base)];
-        if let Some(debian) = self.debian {
-            defines.push(format!("debian={debian}"));
-        }
-        defines.push(format!("rust_version={}", self.rust_version));
-        defines.push(format!("port={}", self.port));
-        defines
+        toml::Table::try_from(self)
+            .expect("answers serialise")
+            .into_iter()
+            .map(|(key, value)| match value {
+                toml::Value::String(text) => format!("{key}={text}"),
+                other => format!("{key}={other}"),
+            })
+            .collect()
     }
 
     /// `.cargo-microservice.toml`: a values file (`--values-file` takes it) plus the tool version.
-    pub fn to_answers_file(&self) -> String {
-        let mut text = format!(
-            "# Written by cargo-microservice when it created this project; pass it back with\n\
-             # `--values-file {ANSWERS_FILE}` to render the same service again.\n\
-             name = {:?}\ntool_version = {:?}\n\n[values]\nbase = {:?}\n",
-            self.name,
-            env!("CARGO_PKG_VERSION"),
-            self.base.as_str()
-        );
-        if let Some(debian) = self.debian {
-            text.push_str(&format!("debian = {:?}\n", debian.as_str()));
+    pub fn to_answers_file(&self, name: &str) -> String {
+        #[derive(Serialize)]
+        struct AnswersFile<'a> {
+            name: &'a str,
+            tool_version: &'a str,
+            values: &'a Answers,
         }
-        text.push_str(&format!(
-            "rust_version = {:?}\nport = \"{}\"\n",
-            self.rust_version, self.port
-        ));
-        text
-    }
-}
-
-/// The rules cargo and the template's name-check hook apply to a project name.
-pub fn validate_name(name: &str) -> Result<(), UserError> {
-    const RESERVED: &[&str] = &[
-        "as",
-        "async",
-        "await",
-        "break",
-        "const",
-        "continue",
-        "crate",
-        "dyn",
-        "else",
-        "enum",
-        "extern",
-        "false",
-        "fn",
-        "for",
-        "if",
-        "impl",
-        "in",
-        "let",
-        "loop",
-        "match",
-        "mod",
-        "move",
-        "mut",
-        "pub",
-        "ref",
-        "return",
-        "self",
-        "static",
-        "struct",
-        "super",
-        "trait",
-        "true",
-        "type",
-        "unsafe",
-        "use",
-        "where",
-        "while",
-        "abstract",
-        "become",
-        "box",
-        "do",
-        "final",
-        "gen",
-        "macro",
-        "override",
-        "priv",
-        "try",
-        "typeof",
-        "unsized",
-        "virtual",
-        "yield",
-        "alloc",
-        "core",
-        "proc_macro",
-        "std",
-        "test",
-    ];
-    let invalid = |rule| {
-        Err(UserError::InvalidName {
-            name: name.to_owned(),
-            rule,
+        let body = toml::to_string(&AnswersFile {
+            name,
+            tool_version: env!("CARGO_PKG_VERSION"),
+            values: self,
         })
-    };
-    let Some(first) = name.chars().next() else {
-        return invalid("it is empty");
-    };
-    if !first.is_ascii_alphabetic() {
-        return invalid("it must start with a letter");
+        .expect("answers serialise");
+        format!(
+            "# Written by cargo-microservice when it created this project; pass it back with\n\
+             # `--values-file {ANSWERS_FILE}` to render the same service again.\n{body}"
+        )
     }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return invalid("it may hold only letters, digits, - and _");
-    }
-    if RESERVED.contains(&name.replace('-', "_").to_lowercase().as_str()) {
-        return invalid("it is a Rust keyword or a built-in crate");
-    }
-    Ok(())
 }
 
-/// `1.85` or newer, as `major.minor[.patch]`: the template's regex, in code.
-pub fn validate_rust_version(value: &str) -> Result<(), UserError> {
-    let invalid = || UserError::InvalidRustVersion {
-        value: value.to_owned(),
-    };
-    let parts: Vec<&str> = value.split('.').collect();
-    let is_number = |part: &&str| {
-        !part.is_empty()
-            && part.chars().all(|c| c.is_ascii_digit())
-            && (part.len() == 1 || !part.starts_with('0'))
-    };
-    if !(2..=3).contains(&parts.len()) || !parts.iter().all(is_number) || parts[0] != "1" {
-        return Err(invalid());
+/// A builder toolchain pinned as `major.minor[.patch]`, 1.85 or newer: the template's regex, in
+/// code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RustVersion(String);
+
+impl Default for RustVersion {
+    fn default() -> RustVersion {
+        RustVersion(DEFAULT_RUST_VERSION.to_owned())
     }
-    let minor: u32 = parts[1].parse().map_err(|_| invalid())?;
-    if !(85..=999).contains(&minor) {
-        return Err(invalid());
-    }
-    Ok(())
 }
 
-pub fn parse_port(value: &str) -> Result<u16, UserError> {
-    match value.parse::<u16>() {
-        Ok(port) if port > 0 && !value.starts_with('0') => Ok(port),
-        _ => Err(UserError::InvalidPort {
+impl FromStr for RustVersion {
+    type Err = UserError;
+
+    fn from_str(value: &str) -> Result<RustVersion, UserError> {
+        let invalid = || UserError::InvalidRustVersion {
             value: value.to_owned(),
-        }),
+        };
+        let parts: Vec<&str> = value.split('.').collect();
+        let is_number = |part: &&str| {
+            !part.is_empty()
+                && part.chars().all(|c| c.is_ascii_digit())
+                && (part.len() == 1 || !part.starts_with('0'))
+        };
+        if !(2..=3).contains(&parts.len()) || !parts.iter().all(is_number) || parts[0] != "1" {
+            return Err(invalid());
+        }
+        let minor: u32 = parts[1].parse().map_err(|_| invalid())?;
+        if !(85..=999).contains(&minor) {
+            return Err(invalid());
+        }
+        Ok(RustVersion(value.to_owned()))
+    }
+}
+
+impl TryFrom<String> for RustVersion {
+    type Error = UserError;
+
+    fn try_from(value: String) -> Result<RustVersion, UserError> {
+        value.parse()
+    }
+}
+
+impl From<RustVersion> for String {
+    fn from(version: RustVersion) -> String {
+        version.0
+    }
+}
+
+impl fmt::Display for RustVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The port the service listens on, 1 to 65535. Written as a string in values files, as
+/// cargo-generate's are; a number is read too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "PortText", into = "String")]
+pub struct Port(u16);
+
+impl Port {
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+impl Default for Port {
+    fn default() -> Port {
+        Port(DEFAULT_PORT)
+    }
+}
+
+impl FromStr for Port {
+    type Err = UserError;
+
+    fn from_str(value: &str) -> Result<Port, UserError> {
+        match value.parse::<u16>() {
+            Ok(port) if port > 0 && !value.starts_with('0') => Ok(Port(port)),
+            _ => Err(UserError::InvalidPort {
+                value: value.to_owned(),
+            }),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum PortText {
+    Text(String),
+    Number(i64),
+}
+
+impl TryFrom<PortText> for Port {
+    type Error = UserError;
+
+    fn try_from(value: PortText) -> Result<Port, UserError> {
+        match value {
+            PortText::Text(text) => text.parse(),
+            PortText::Number(number) => number.to_string().parse(),
+        }
+    }
+}
+
+impl From<Port> for String {
+    fn from(port: Port) -> String {
+        port.0.to_string()
+    }
+}
+
+impl fmt::Display for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
     }
 }
 
@@ -296,50 +289,84 @@ mod tests {
 
     #[test]
     fn defaults_fill_what_is_missing() {
-        let answers = Answers::from_raw("orders", &RawValues::default()).unwrap();
+        let answers = Answers::from_values(&Values::default()).unwrap();
         assert_eq!(answers.base, Base::Distroless);
         assert_eq!(answers.debian, Some(Debian::Trixie));
-        assert_eq!(answers.rust_version, "1.95");
-        assert_eq!(answers.port, 8080);
+        assert_eq!(answers.rust_version.to_string(), "1.95");
+        assert_eq!(answers.port.get(), 8080);
+        let mut defines = answers.defines();
+        defines.sort();
+        assert_eq!(
+            defines,
+            [
+                "base=distroless",
+                "debian=trixie",
+                "port=8080",
+                "rust_version=1.95"
+            ]
+        );
     }
 
     #[test]
     fn the_answers_file_is_a_values_file_that_renders_the_same_answers() {
-        let answers = Answers::from_raw(
-            "orders",
-            &RawValues {
-                base: Some("alpine".into()),
-                port: Some(PortValue::Number(9000)),
-                ..RawValues::default()
-            },
-        )
-        .unwrap();
+        let values = Values {
+            base: Some(Base::Alpine),
+            port: Some("9000".parse().unwrap()),
+            ..Values::default()
+        };
+        let answers = Answers::from_values(&values).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(ANSWERS_FILE);
-        std::fs::write(&path, answers.to_answers_file()).unwrap();
+        std::fs::write(&path, answers.to_answers_file("orders")).unwrap();
 
-        let reread = Answers::from_raw("orders", &RawValues::from_file(&path).unwrap()).unwrap();
+        let reread = Answers::from_values(&Values::from_file(&path).unwrap()).unwrap();
 
         assert_eq!(reread, answers);
     }
 
     #[test]
+    fn a_values_file_port_may_be_a_number_or_a_string() {
+        for text in ["[values]\nport = 9000\n", "[values]\nport = \"9000\"\n"] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("values.toml");
+            std::fs::write(&path, text).unwrap();
+            assert_eq!(Values::from_file(&path).unwrap().port, Some(Port(9000)));
+        }
+    }
+
+    #[test]
+    fn a_prompted_value_is_checked_as_a_flag_would_be() {
+        let mut values = Values::default();
+        values.set("base", "static").unwrap();
+        values.set("port", "9090").unwrap();
+        assert_eq!(values.base, Some(Base::Static));
+        assert!(values.has("port") && !values.has("rust_version"));
+        assert!(
+            values
+                .set("port", "70000")
+                .unwrap_err()
+                .contains("invalid port")
+        );
+        assert_eq!(values.port, Some(Port(9090)));
+    }
+
+    #[test]
     fn rust_versions_older_than_edition_2024_or_floating_are_refused() {
         for good in ["1.85", "1.95", "1.95.0", "1.100"] {
-            assert!(validate_rust_version(good).is_ok(), "{good}");
+            assert!(good.parse::<RustVersion>().is_ok(), "{good}");
         }
         for bad in [
             "latest", "1", "1.84", "2.0", "1.95.x", "1.095", "stable", "",
         ] {
-            assert!(validate_rust_version(bad).is_err(), "{bad}");
+            assert!(bad.parse::<RustVersion>().is_err(), "{bad}");
         }
     }
 
     #[test]
     fn ports_outside_1_to_65535_are_refused() {
         for bad in ["0", "70000", "abc", "-1", "08080", ""] {
-            assert!(parse_port(bad).is_err(), "{bad}");
+            assert!(bad.parse::<Port>().is_err(), "{bad}");
         }
-        assert_eq!(parse_port("65535").unwrap(), 65535);
+        assert_eq!("65535".parse::<Port>().unwrap().get(), 65535);
     }
 }

@@ -57,93 +57,6 @@ pub fn engine_problem() -> Option<String> {
     }
 }
 
-pub fn image_exists(reference: &str) -> bool {
-    docker_ok(&["image", "inspect", "--format", "{{.Id}}", reference]).is_ok()
-}
-
-/// The label stand-in images carry; its value says what they were built from.
-pub const STAND_IN_LABEL: &str = "org.cargo-microservice.stand-in";
-
-/// What a stand-in image was built from, or `None` for a real (pulled or user-built) image.
-pub fn stand_in_origin(reference: &str) -> Option<String> {
-    let template = format!("{{{{index .Config.Labels \"{STAND_IN_LABEL}\"}}}}");
-    docker_ok(&["image", "inspect", "--format", &template, reference])
-        .ok()
-        .filter(|value| !value.is_empty() && value != "<no value>")
-}
-
-/// Where a base image came from.
-#[derive(Debug, Clone)]
-pub enum Origin {
-    /// Already local (and not a stand-in), or pulled now.
-    Real,
-    /// Built here from Debian packages by the stand-in script; what it was built from.
-    StandIn(String),
-}
-
-/// Makes `reference` available locally: as it is, pulled, or (on hosts with no registry) built
-/// by `stand_in_script` (tests/docker/standin.sh), whose report goes to stderr. `Err` says why
-/// the image cannot be had here.
-pub fn ensure_base_image(reference: &str, stand_in_script: &Path) -> Result<Origin, String> {
-    if !image_exists(reference) && docker_ok(&["pull", "--quiet", reference]).is_err() {
-        if reference.starts_with("rust:") && reference.contains("alpine")
-            || reference.starts_with("alpine:")
-        {
-            return Err(format!(
-                "{reference} cannot be pulled (no registry is reachable), and no stand-in can be built: \
-                 there is no Alpine package source or musl toolchain here; the GitHub Actions matrix builds it"
-            ));
-        }
-        let out = Command::new("bash")
-            .arg(stand_in_script)
-            .arg(reference)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|error| format!("cannot run {}: {error}", stand_in_script.display()))?;
-        if !out.status.success() {
-            return Err(format!(
-                "{reference} cannot be pulled, and its stand-in failed to build: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        // Straight to stderr: libtest's capture would swallow eprintln! in the tests.
-        let _ = std::io::stderr().write_all(&out.stdout);
-    }
-    Ok(match stand_in_origin(reference) {
-        Some(origin) => Origin::StandIn(origin),
-        None => Origin::Real,
-    })
-}
-
-/// The external images a Dockerfile's stages start from: not earlier stages, not `scratch`.
-pub fn base_images(dockerfile: &str) -> Vec<String> {
-    let mut stages: Vec<String> = Vec::new();
-    let mut images = Vec::new();
-    for line in dockerfile.lines() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        if !words
-            .first()
-            .is_some_and(|word| word.eq_ignore_ascii_case("FROM"))
-        {
-            continue;
-        }
-        let mut rest = words[1..].iter().filter(|word| !word.starts_with("--"));
-        let Some(image) = rest.next() else { continue };
-        if image != &"scratch"
-            && !stages.iter().any(|stage| stage == image)
-            && !images.contains(&image.to_string())
-        {
-            images.push(image.to_string());
-        }
-        if let (Some(as_word), Some(stage)) = (rest.next(), rest.next())
-            && as_word.eq_ignore_ascii_case("AS")
-        {
-            stages.push(stage.to_string());
-        }
-    }
-    images
-}
-
 /// Builds `context` (its Dockerfile) with BuildKit as `tag`; returns how long it took.
 pub fn build(context: &Path, tag: &str) -> Result<Duration> {
     let started = Instant::now();
@@ -376,10 +289,6 @@ pub struct Proof {
 }
 
 impl Proof {
-    pub fn passed(&self) -> bool {
-        self.failures().is_empty()
-    }
-
     pub fn failures(&self) -> Vec<String> {
         [
             ("healthy", &self.healthy),
@@ -463,15 +372,4 @@ fn probe_paths(container: &Container, expect: &Expectations) -> Result<String> {
         ensure!(status == 200, "{path} answered {status}: {body}");
     }
     Ok(format!("{} answered 200", expect.probes.join(", ")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base_images_skip_stages_and_scratch() {
-        let dockerfile = "FROM rust:1.95-trixie AS chef\nFROM chef AS planner\nfrom --platform=$BUILDPLATFORM chef as builder\nFROM scratch AS runtime\nCOPY --from=builder /a /a\n";
-        assert_eq!(base_images(dockerfile), ["rust:1.95-trixie"]);
-    }
 }

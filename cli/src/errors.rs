@@ -1,6 +1,19 @@
-//! Errors the user can fix, each saying what is wrong and how to fix it.
+//! Errors the user can fix, each saying what is wrong and how to fix it, and the exit statuses
+//! every subcommand shares (README, "Exit status").
 
+use crate::variants::Debian;
 use std::path::PathBuf;
+
+/// Exit statuses, the linters' convention: 0 done (or clean), 1 findings (`check` only),
+/// 2 anything that stopped the work: a bad value, a refused destination, an I/O error.
+pub mod exit {
+    pub const SUCCESS: u8 = 0;
+    pub const FINDINGS: u8 = 1;
+    pub const ERROR: u8 = 2;
+    /// 128 + the signal's number, as shells report a process a signal ended.
+    pub const INTERRUPTED: u8 = 130;
+    pub const TERMINATED: u8 = 143;
+}
 
 /// A problem with what was asked; nothing has been written when one is returned.
 #[derive(Debug, thiserror::Error)]
@@ -8,18 +21,10 @@ pub enum UserError {
     #[error(
         "invalid project name {name:?}: {rule}; use letters, digits, - or _, starting with a letter (e.g. orders-api)"
     )]
-    InvalidName { name: String, rule: &'static str },
+    InvalidName { name: String, rule: String },
 
     #[error("invalid port {value:?}: use a whole number from 1 to 65535 (default 8080)")]
     InvalidPort { value: String },
-
-    #[error(
-        "invalid base {value:?}: use one of distroless, debian-slim, alpine, static (default distroless)"
-    )]
-    InvalidBase { value: String },
-
-    #[error("invalid debian {value:?}: use one of trixie, bookworm (default trixie)")]
-    InvalidDebian { value: String },
 
     #[error(
         "invalid rust_version {value:?}: pin a toolchain as major.minor[.patch], 1.85 or newer (edition 2024 needs it), e.g. 1.95"
@@ -29,7 +34,7 @@ pub enum UserError {
     #[error(
         "debian={debian} applies only to the glibc bases (distroless, debian-slim, static); the alpine base builds on alpine: drop the debian value"
     )]
-    DebianWithAlpine { debian: String },
+    DebianWithAlpine { debian: Debian },
 
     #[error(
         "values file {path} does not exist: pass the path of a TOML file with a [values] table (see examples/)"
@@ -48,9 +53,4 @@ pub enum UserError {
         "{path} already exists and is not empty: pick another name or --destination, or pass --force to write into it"
     )]
     DestinationNotEmpty { path: PathBuf },
-}
-
-impl UserError {
-    /// The process exit status for this error: every one is a usage error.
-    pub const EXIT_CODE: u8 = 2;
 }

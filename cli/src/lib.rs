@@ -1,9 +1,21 @@
-//! cargo-microservice: scaffold Rust microservices from the template, and prove their images.
+//! cargo-microservice: scaffold Rust microservices from the template (`new`), describe its
+//! variants (`variants`), check any service's Dockerfile, Cargo.toml and compose file
+//! (`check`), and prove a built image (`docker`, what `check --build` runs).
 
-pub mod answers;
 pub mod check;
+pub mod cli;
 pub mod docker;
-pub mod errors;
 pub mod new;
-pub mod template;
 pub mod variants;
+
+mod answers;
+mod errors;
+mod names;
+mod output;
+mod prompts;
+mod template;
+
+pub use answers::{Answers, Port, RustVersion, Values};
+pub use errors::{UserError, exit};
+pub use names::ProjectNames;
+pub use new::{Created, NewArgs, create};

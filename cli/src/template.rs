@@ -38,38 +38,66 @@ struct Conditional {
     placeholders: BTreeMap<String, Placeholder>,
 }
 
-/// Every placeholder, conditional ones included, from the embedded cargo-generate.toml.
-pub fn placeholders() -> BTreeMap<String, Placeholder> {
+/// Every placeholder, conditional ones included, from the embedded cargo-generate.toml, in the
+/// order the file declares them (the order cargo-generate asks in).
+pub fn placeholders() -> Vec<(String, Placeholder)> {
     let text = TEMPLATE
         .get_file("cargo-generate.toml")
         .and_then(|file| file.contents_utf8())
         .expect("the template has a cargo-generate.toml");
     let config: Config = toml::from_str(text).expect("the template's cargo-generate.toml parses");
-    let mut all = config.placeholders;
+    let mut all: Vec<(String, Placeholder)> = config.placeholders.into_iter().collect();
     for conditional in config.conditional.into_values() {
         all.extend(conditional.placeholders);
     }
+    let declared_at = |key: &str| text.find(&format!("placeholders.{key}]"));
+    all.sort_by_key(|(key, _)| declared_at(key));
     all
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::variants::{Base, DEFAULT_PORT, DEFAULT_RUST_VERSION, Debian};
+    use crate::answers::Values;
+    use crate::variants::{Base, DEFAULT_PORT, DEFAULT_RUST_VERSION, Debian, choice_name};
+    use clap::ValueEnum;
 
     #[test]
     fn the_template_declares_the_choices_and_defaults_the_cli_knows() {
-        let placeholders = placeholders();
+        let placeholders: BTreeMap<String, Placeholder> = placeholders().into_iter().collect();
+        let names = |choices: &[String]| choices.to_vec();
         let base = &placeholders["base"];
-        assert_eq!(base.choices, Base::ALL.map(|base| base.as_str().to_owned()));
-        assert_eq!(base.default, Base::DEFAULT.as_str());
+        assert_eq!(
+            names(&base.choices),
+            Base::value_variants()
+                .iter()
+                .map(choice_name)
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(base.default, choice_name(&Base::default()));
         let debian = &placeholders["debian"];
         assert_eq!(
-            debian.choices,
-            Debian::ALL.map(|debian| debian.as_str().to_owned())
+            names(&debian.choices),
+            Debian::value_variants()
+                .iter()
+                .map(choice_name)
+                .collect::<Vec<_>>()
         );
-        assert_eq!(debian.default, Debian::DEFAULT.as_str());
+        assert_eq!(debian.default, choice_name(&Debian::default()));
         assert_eq!(placeholders["rust_version"].default, DEFAULT_RUST_VERSION);
         assert_eq!(placeholders["port"].default, DEFAULT_PORT.to_string());
+    }
+
+    #[test]
+    fn every_placeholder_is_a_value_the_cli_takes_in_the_templates_order() {
+        let keys: Vec<String> = placeholders().into_iter().map(|(key, _)| key).collect();
+        assert_eq!(keys, ["base", "debian", "rust_version", "port"]);
+        for (key, placeholder) in placeholders() {
+            let mut values = Values::default();
+            values
+                .set(&key, &placeholder.default)
+                .unwrap_or_else(|why| panic!("{key}'s default: {why}"));
+            assert!(values.has(&key), "{key} is not a field of Values");
+        }
     }
 }

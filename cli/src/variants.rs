@@ -1,22 +1,37 @@
-//! The variant matrix as data: what each runtime base builds on, runs as and trades.
-//! The template's pre hook computes the same images; a test holds the two together.
+//! The template's vocabulary and the variant matrix as data: what each runtime base builds on,
+//! runs as and trades. Every choice is one enum deriving clap's `ValueEnum` and serde, so
+//! flags, values files, prompts and the template defines share one spelling; the template's
+//! pre hook computes the same images, and tests hold the two together.
 
-use serde::Serialize;
+use clap::ValueEnum;
+use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::io::Write;
 
 /// The builder toolchain the template pins by default.
 pub const DEFAULT_RUST_VERSION: &str = "1.95";
 /// The Alpine release of rust's official alpine images for the default toolchain.
 pub const ALPINE_VERSION: &str = "3.23";
-/// The cargo-chef every Dockerfile installs, pinned.
+/// The cargo-chef every Dockerfile installs, pinned; the pre hook and check's pinning rule
+/// are tested against it.
 pub const CARGO_CHEF_VERSION: &str = "0.1.78";
 /// The port the template listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 8080;
 
+/// Every Debian release an image tag may name, oldest first, with its number (distroless
+/// names images by number: `cc-debian12`). The template offers the newest two ([`Debian`]).
+pub const DEBIAN_RELEASES: [(&str, u8); 4] = [
+    ("buster", 10),
+    ("bullseye", 11),
+    ("bookworm", 12),
+    ("trixie", 13),
+];
+
 /// The runtime image family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Base {
+    #[default]
     Distroless,
     DebianSlim,
     Alpine,
@@ -24,42 +39,32 @@ pub enum Base {
 }
 
 /// The Debian release shared by builder and runtime for the glibc bases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Debian {
+    #[default]
     Trixie,
     Bookworm,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Libc {
     Glibc,
     Musl,
 }
 
+/// The spelling of a choice on the command line, in values files and in the template: clap's
+/// and serde's kebab-case agree (a test holds them to it).
+pub fn choice_name<T: ValueEnum>(choice: &T) -> String {
+    choice
+        .to_possible_value()
+        .expect("no choice is hidden")
+        .get_name()
+        .to_owned()
+}
+
 impl Base {
-    pub const ALL: [Base; 4] = [
-        Base::Distroless,
-        Base::DebianSlim,
-        Base::Alpine,
-        Base::Static,
-    ];
-    pub const DEFAULT: Base = Base::Distroless;
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Base::Distroless => "distroless",
-            Base::DebianSlim => "debian-slim",
-            Base::Alpine => "alpine",
-            Base::Static => "static",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Base> {
-        Base::ALL.into_iter().find(|base| base.as_str() == value)
-    }
-
     /// Alpine builds on its own release; every other base on a Debian one.
     pub fn uses_debian(self) -> bool {
         self != Base::Alpine
@@ -112,40 +117,26 @@ impl Base {
 }
 
 impl Debian {
-    pub const ALL: [Debian; 2] = [Debian::Trixie, Debian::Bookworm];
-    pub const DEFAULT: Debian = Debian::Trixie;
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Debian::Trixie => "trixie",
-            Debian::Bookworm => "bookworm",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Debian> {
-        Debian::ALL
-            .into_iter()
-            .find(|debian| debian.as_str() == value)
-    }
-
     /// The release number distroless names its images by (`cc-debian13`).
     pub fn number(self) -> u8 {
-        match self {
-            Debian::Trixie => 13,
-            Debian::Bookworm => 12,
-        }
+        let name = choice_name(&self);
+        DEBIAN_RELEASES
+            .iter()
+            .find(|(codename, _)| *codename == name)
+            .map(|(_, number)| *number)
+            .expect("every Debian choice is in DEBIAN_RELEASES")
     }
 }
 
 impl fmt::Display for Base {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(&choice_name(self))
     }
 }
 
 impl fmt::Display for Debian {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(&choice_name(self))
     }
 }
 
@@ -159,11 +150,11 @@ pub struct Variant {
 impl Variant {
     /// Every variant: each Debian-based base on both releases, and alpine.
     pub fn matrix() -> Vec<Variant> {
-        Base::ALL
-            .into_iter()
-            .flat_map(|base| {
+        Base::value_variants()
+            .iter()
+            .flat_map(|&base| {
                 let releases: Vec<Option<Debian>> = if base.uses_debian() {
-                    Debian::ALL.into_iter().map(Some).collect()
+                    Debian::value_variants().iter().copied().map(Some).collect()
                 } else {
                     vec![None]
                 };
@@ -182,6 +173,11 @@ impl Variant {
         }
     }
 
+    /// What the template renders when nothing is chosen.
+    pub fn is_default(&self) -> bool {
+        self.base == Base::default() && self.debian.is_none_or(|debian| debian == Debian::default())
+    }
+
     pub fn builder_image(&self, rust_version: &str) -> String {
         match self.debian {
             Some(debian) => format!("rust:{rust_version}-{debian}"),
@@ -190,7 +186,7 @@ impl Variant {
     }
 
     pub fn runtime_image(&self) -> String {
-        let debian = self.debian.unwrap_or(Debian::DEFAULT);
+        let debian = self.debian.unwrap_or_default();
         match self.base {
             Base::Distroless => format!("gcr.io/distroless/cc-debian{}:nonroot", debian.number()),
             Base::DebianSlim => format!("debian:{debian}-slim"),
@@ -198,6 +194,86 @@ impl Variant {
             Base::Static => "scratch".to_owned(),
         }
     }
+}
+
+/// Print the variant matrix: images, C library, user, shell and what each trades.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct VariantsArgs {
+    /// Print JSON, for scripts and CI matrices.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One line of `variants`, and one object of `variants --json`.
+#[derive(Debug, Serialize)]
+struct Row {
+    id: String,
+    base: Base,
+    debian: Option<Debian>,
+    default: bool,
+    builder_image: String,
+    runtime_image: String,
+    libc: Libc,
+    binary: &'static str,
+    uid: u32,
+    shell: bool,
+    trade: &'static str,
+}
+
+impl Row {
+    fn of(variant: Variant) -> Row {
+        Row {
+            id: variant.id(),
+            base: variant.base,
+            debian: variant.debian,
+            default: variant.is_default(),
+            builder_image: variant.builder_image(DEFAULT_RUST_VERSION),
+            runtime_image: variant.runtime_image(),
+            libc: variant.base.libc(),
+            binary: variant.base.binary(),
+            uid: variant.base.runtime_uid(),
+            shell: variant.base.has_shell(),
+            trade: variant.base.trade(),
+        }
+    }
+}
+
+/// Writes the variant matrix to `out`: a table for people, or JSON for scripts.
+pub fn print(args: &VariantsArgs, out: &mut dyn Write) -> std::io::Result<()> {
+    let rows: Vec<Row> = Variant::matrix().into_iter().map(Row::of).collect();
+    if args.json {
+        let json = serde_json::to_string_pretty(&rows).expect("rows serialise");
+        return writeln!(out, "{json}");
+    }
+    writeln!(
+        out,
+        "{:<22} {:<22} {:<40} {:<6} {:<6} shell",
+        "variant", "builder", "runtime", "libc", "uid"
+    )?;
+    for row in &rows {
+        let id = if row.default {
+            format!("{} (default)", row.id)
+        } else {
+            row.id.clone()
+        };
+        let libc = match row.libc {
+            Libc::Glibc => "glibc",
+            Libc::Musl => "musl",
+        };
+        writeln!(
+            out,
+            "{id:<30} {:<22} {:<40} {libc:<6} {:<6} {}",
+            row.builder_image,
+            row.runtime_image,
+            row.uid,
+            if row.shell { "yes" } else { "no" }
+        )?;
+    }
+    writeln!(out)?;
+    for base in Base::value_variants() {
+        writeln!(out, "{base}: {}", base.trade())?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -231,6 +307,48 @@ mod tests {
         assert_eq!(
             variant.runtime_image(),
             "gcr.io/distroless/cc-debian12:nonroot"
+        );
+    }
+
+    /// One spelling everywhere: what clap accepts is what serde reads and writes.
+    fn clap_and_serde_agree<T>()
+    where
+        T: ValueEnum + Serialize + serde::de::DeserializeOwned + PartialEq + fmt::Debug,
+    {
+        for choice in T::value_variants() {
+            let name = choice_name(choice);
+            assert_eq!(serde_json::to_value(choice).unwrap(), name.as_str());
+            assert_eq!(
+                &serde_json::from_value::<T>(name.clone().into()).unwrap(),
+                choice
+            );
+        }
+    }
+
+    #[test]
+    fn every_choice_is_spelt_the_same_by_clap_and_serde() {
+        clap_and_serde_agree::<Base>();
+        clap_and_serde_agree::<Debian>();
+    }
+
+    #[test]
+    fn the_pre_hook_and_check_pin_the_same_cargo_chef() {
+        let pre_hook = include_str!("../../template/pre-script.rhai");
+        assert!(
+            pre_hook.contains(&format!(
+                "let cargo_chef_version = \"{CARGO_CHEF_VERSION}\";"
+            )),
+            "template/pre-script.rhai pins another cargo-chef than CARGO_CHEF_VERSION"
+        );
+        let rule = crate::check::RULES
+            .iter()
+            .find(|rule| rule.fix.contains("cargo install cargo-chef"))
+            .expect("check has a cargo-chef pinning rule");
+        assert!(
+            rule.fix.contains(CARGO_CHEF_VERSION),
+            "{}'s fix pins another cargo-chef: {}",
+            rule.id,
+            rule.fix
         );
     }
 }

@@ -1,9 +1,10 @@
-//! The docker matrix's fixtures: base images (local, pulled, or stand-ins built from Debian
-//! packages), projects rendered under one name so builds share Docker's cache, and the summary.
+//! The docker matrix's fixtures: projects rendered under one name so builds share Docker's
+//! cache, the build order, and the summary. Base images come from the support crate.
 
-pub use crate::support::*;
-use cargo_microservice::docker;
-pub use cargo_microservice::docker::Origin;
+pub use cargo_microservice_support::standin::{
+    Origin, base_images, ensure_base_image, require_docker,
+};
+pub use cargo_microservice_support::*;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -12,24 +13,6 @@ use std::sync::{Mutex, MutexGuard};
 pub fn docker_lock() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Whether the engine and BuildKit are here: in CI their absence fails the test.
-pub fn require_docker() -> bool {
-    match docker::engine_problem() {
-        None => true,
-        Some(problem) => {
-            assert!(!in_ci(), "{problem}; CI runs the docker matrix");
-            skip(&format!("{problem}: the docker matrix did not run"));
-            false
-        }
-    }
-}
-
-/// Makes `reference` available locally: as it is, pulled, or as a stand-in. `Err` says why
-/// it cannot be had here.
-pub fn ensure_base_image(reference: &str) -> Result<Origin, String> {
-    docker::ensure_base_image(reference, &repo_root().join("tests/docker/standin.sh"))
 }
 
 /// Renders `variant` as a project named `orders` into its own directory. One name for every

@@ -2,9 +2,6 @@
 //! limits, probed over HTTP from the host, checked for uid and shell, stopped with SIGTERM, and
 //! brought up with its own compose file. And proof that the harness catches broken images.
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod helpers;
 
 use cargo_microservice::docker::{self, Expectations, Proof};
@@ -29,7 +26,7 @@ fn expectations(variant: &Variant) -> Expectations {
 fn ensure_bases(project: &Path) -> Result<String, String> {
     let dockerfile = std::fs::read_to_string(project.join("Dockerfile")).unwrap();
     let mut bases = Vec::new();
-    for image in docker::base_images(&dockerfile) {
+    for image in base_images(&dockerfile) {
         bases.push(match ensure_base_image(&image)? {
             Origin::Real => format!("{image} (real)"),
             Origin::StandIn(from) => {

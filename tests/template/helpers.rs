@@ -1,6 +1,6 @@
 //! Rendering with the real `cargo generate` binary, once per variant for the whole suite.
 
-pub use crate::support::*;
+pub use cargo_microservice_support::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;

@@ -1,9 +1,6 @@
 //! The template, rendered by the real `cargo generate` for every variant: what it writes, what
 //! it refuses, and that each rendered project formats, lints, tests and lints as an image.
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod helpers;
 
 use helpers::*;
@@ -370,7 +367,12 @@ fn bad_values_are_refused_naming_the_value_and_writing_no_file() {
         (
             "fn",
             &[],
-            "project name \"fn\" is a Rust keyword or a built-in crate",
+            "project name \"fn\" is reserved (a Rust keyword,",
+        ),
+        (
+            "build",
+            &[],
+            "project name \"build\" is reserved (a Rust keyword, a standard crate, a directory cargo builds into",
         ),
     ];
 

@@ -1,14 +1,11 @@
 //! `cargo microservice check` against a corpus of broken and near-miss projects, the seed
 //! article's Dockerfile, and every variant of our own template.
 
-#[path = "../../../tests/support/mod.rs"]
-mod support;
-
 use cargo_microservice::check::RULES;
+use cargo_microservice_support::*;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use support::*;
 
 fn cli(args: &[&str]) -> Command {
     let mut command = clean_command(env!("CARGO_BIN_EXE_cargo-microservice"));

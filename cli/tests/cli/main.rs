@@ -1,12 +1,9 @@
 //! The `cargo-microservice` binary as people and scripts run it.
 
-#[path = "../../../tests/support/mod.rs"]
-mod support;
-
+use cargo_microservice_support::*;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use support::*;
 
 fn cli(args: &[&str]) -> Command {
     let mut command = clean_command(env!("CARGO_BIN_EXE_cargo-microservice"));
@@ -265,7 +262,7 @@ fn force_writes_into_a_non_empty_project_and_keeps_other_files() {
 }
 
 #[test]
-fn an_unwritable_destination_fails_with_exit_1_and_names_the_path() {
+fn an_unwritable_destination_fails_with_exit_2_and_names_the_path() {
     // /proc refuses new directories even to root, whom file modes do not stop.
     let output = run(&mut cli(&[
         "new",
@@ -274,7 +271,7 @@ fn an_unwritable_destination_fails_with_exit_1_and_names_the_path() {
         "/proc/cargo-microservice-test",
     ]));
 
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(
         stderr(&output).contains("/proc/cargo-microservice-test"),
         "{}",

@@ -2,10 +2,10 @@
 # Builds a local stand-in for a public base image that cannot be pulled here, from the same
 # Debian packages the real image is made of, and labels it as a stand-in.
 #
-#   tests/docker/standin.sh debian:trixie-slim
-#   tests/docker/standin.sh rust:1.95-bookworm
-#   tests/docker/standin.sh gcr.io/distroless/cc-debian13:nonroot
-#   tests/docker/standin.sh gcr.io/distroless/cc-debian12        (the untagged image runs as root)
+#   tests/support/standin.sh debian:trixie-slim
+#   tests/support/standin.sh rust:1.95-bookworm
+#   tests/support/standin.sh gcr.io/distroless/cc-debian13:nonroot
+#   tests/support/standin.sh gcr.io/distroless/cc-debian12        (the untagged image runs as root)
 #
 # Needs root, debootstrap and a Docker engine. Hosts without a registry only: where one is
 # reachable, pull the real image instead.

@@ -1,7 +1,9 @@
-//! What every suite needs: the repository, the variant matrix, commands run with a clean
-//! environment, and the rule for tools that are missing (fail in CI, skip loudly elsewhere).
+//! What every suite (and the benchmark) needs: the repository, the variant matrix, commands
+//! run with a clean environment, the rule for tools that are missing (fail in CI, skip loudly
+//! elsewhere), and base images on hosts with no registry ([`standin`]). A dev-only crate: the
+//! shipped `cargo-microservice` never links it.
 
-#![allow(dead_code, unused_imports)] // each suite uses its own part of this module
+pub mod standin;
 
 use std::collections::BTreeMap;
 use std::env;
@@ -72,8 +74,9 @@ pub fn values_file_args(variant: &Variant) -> Vec<String> {
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ sits in the repository")
+        .ancestors()
+        .nth(2)
+        .expect("tests/support sits two levels down in the repository")
         .to_path_buf()
 }
 

@@ -1,0 +1,118 @@
+//! Base images on hosts with no registry: local if present, pulled if a registry answers,
+//! else built here as a labelled stand-in from the Debian packages the real image is made of
+//! (`tests/support/standin.sh`). The docker matrix and the benchmark share this.
+
+use crate::{in_ci, repo_root, skip};
+use cargo_microservice::docker::{docker_ok, engine_problem};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+/// The label stand-in images carry; its value says what they were built from.
+pub const STAND_IN_LABEL: &str = "org.cargo-microservice.stand-in";
+
+/// Where a base image came from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// Already local (and not a stand-in), or pulled now.
+    Real,
+    /// Built here from Debian packages by the stand-in script; what it was built from.
+    StandIn(String),
+}
+
+/// Whether the engine and BuildKit are here: in CI their absence fails the test.
+pub fn require_docker() -> bool {
+    match engine_problem() {
+        None => true,
+        Some(problem) => {
+            assert!(!in_ci(), "{problem}; CI runs the docker matrix");
+            skip(&format!("{problem}: the docker tests did not run"));
+            false
+        }
+    }
+}
+
+pub fn image_exists(reference: &str) -> bool {
+    docker_ok(&["image", "inspect", "--format", "{{.Id}}", reference]).is_ok()
+}
+
+/// What a stand-in image was built from, or `None` for a real (pulled or user-built) image.
+pub fn stand_in_origin(reference: &str) -> Option<String> {
+    let template = format!("{{{{index .Config.Labels \"{STAND_IN_LABEL}\"}}}}");
+    docker_ok(&["image", "inspect", "--format", &template, reference])
+        .ok()
+        .filter(|value| !value.is_empty() && value != "<no value>")
+}
+
+/// Makes `reference` available locally: as it is, pulled, or built as a stand-in, whose report
+/// goes to stderr. `Err` says why the image cannot be had here.
+pub fn ensure_base_image(reference: &str) -> Result<Origin, String> {
+    if !image_exists(reference) && docker_ok(&["pull", "--quiet", reference]).is_err() {
+        if reference.starts_with("rust:") && reference.contains("alpine")
+            || reference.starts_with("alpine:")
+        {
+            return Err(format!(
+                "{reference} cannot be pulled (no registry is reachable), and no stand-in can be built: \
+                 there is no Alpine package source or musl toolchain here; the GitHub Actions matrix builds it"
+            ));
+        }
+        let script = repo_root().join("tests/support/standin.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg(reference)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|error| format!("cannot run {}: {error}", script.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{reference} cannot be pulled, and its stand-in failed to build: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        // Straight to stderr: libtest's capture would swallow eprintln! in the tests.
+        let _ = std::io::stderr().write_all(&out.stdout);
+    }
+    Ok(match stand_in_origin(reference) {
+        Some(origin) => Origin::StandIn(origin),
+        None => Origin::Real,
+    })
+}
+
+/// The external images a Dockerfile's stages start from: not earlier stages, not `scratch`.
+pub fn base_images(dockerfile: &str) -> Vec<String> {
+    let mut stages: Vec<String> = Vec::new();
+    let mut images = Vec::new();
+    for line in dockerfile.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if !words
+            .first()
+            .is_some_and(|word| word.eq_ignore_ascii_case("FROM"))
+        {
+            continue;
+        }
+        let mut rest = words[1..].iter().filter(|word| !word.starts_with("--"));
+        let Some(image) = rest.next() else { continue };
+        if image != &"scratch"
+            && !stages.iter().any(|stage| stage == image)
+            && !images.contains(&image.to_string())
+        {
+            images.push(image.to_string());
+        }
+        if let (Some(as_word), Some(stage)) = (rest.next(), rest.next())
+            && as_word.eq_ignore_ascii_case("AS")
+        {
+            stages.push(stage.to_string());
+        }
+    }
+    images
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_images_skip_stages_and_scratch() {
+        let dockerfile = "FROM rust:1.95-trixie AS chef\nFROM chef AS planner\nfrom --platform=$BUILDPLATFORM chef as builder\nFROM scratch AS runtime\nCOPY --from=builder /a /a\n";
+        assert_eq!(base_images(dockerfile), ["rust:1.95-trixie"]);
+    }
+}
