@@ -2,6 +2,9 @@
 //! it refuses, and that each rendered project formats, lints, tests and lints as an image.
 
 mod helpers;
+mod kubernetes;
+#[path = "../support/kubernetes.rs"]
+mod manifests;
 
 use helpers::*;
 use std::collections::BTreeSet;
