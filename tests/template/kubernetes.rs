@@ -2,7 +2,7 @@
 //! Dockerfile and compose file, and what the real validators say about it.
 
 use crate::helpers::*;
-use crate::manifests::{self, BASE_DIR, Manifests};
+use cargo_microservice_support::kubernetes::{self as manifests, BASE_DIR, Manifests};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 

@@ -3,8 +3,6 @@
 
 mod helpers;
 mod kubernetes;
-#[path = "../support/kubernetes.rs"]
-mod manifests;
 
 use helpers::*;
 use std::collections::BTreeSet;

@@ -3,6 +3,7 @@
 //! elsewhere), and base images on hosts with no registry ([`standin`]). A dev-only crate: the
 //! shipped `cargo-microservice` never links it.
 
+pub mod kubernetes;
 pub mod standin;
 
 use std::collections::BTreeMap;

@@ -1,13 +1,11 @@
 //! A rendered project's Kubernetes manifests as data: `kubectl kustomize` output parsed into the
 //! fields the suites read, with Kubernetes' own defaults where a field is left out.
 
-#![allow(dead_code)] // each suite reads its own part of the model
-
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::support::{clean_command, run_ok};
+use crate::{clean_command, run_ok};
 
 /// The kustomize base every rendered project carries.
 pub const BASE_DIR: &str = "deploy/kubernetes";
