@@ -8,7 +8,7 @@ mod measure;
 
 use anyhow::{Context, Result, bail};
 use cargo_microservice::variants::{Base, Variant};
-use cargo_microservice::{NewArgs, Values};
+use cargo_microservice::{NewArgs, Values, Vcs};
 use clap::Parser;
 use measure::{Samples, Service};
 use std::collections::BTreeMap;
@@ -144,6 +144,7 @@ fn services(repo: &Path, work: &Path, only: &[String]) -> Result<Vec<Service>> {
             },
             destination: work.join(&id),
             yes: true,
+            vcs: Vcs::None,
             ..NewArgs::default()
         })?;
         services.push(Service {

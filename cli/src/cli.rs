@@ -5,9 +5,10 @@ use crate::check::{self, CheckOptions, Severity};
 use crate::errors::exit;
 use crate::new::{self, NewArgs};
 use crate::output;
+use crate::signals::Interrupted;
 use crate::variants::{self, VariantsArgs};
-use anyhow::Result;
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use anyhow::{Context, Result};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -15,12 +16,7 @@ use std::path::PathBuf;
 /// Scaffold a production Rust microservice (Actix-web, cargo-chef Dockerfile, compose, non-root)
 /// from the cargo-microservice template.
 #[derive(Debug, Parser)]
-#[command(
-    name = "cargo-microservice",
-    bin_name = "cargo microservice",
-    version,
-    max_term_width = 100
-)]
+#[command(name = "cargo-microservice", version, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -85,7 +81,13 @@ pub fn args_os() -> Vec<OsString> {
 
 /// Parses `args` and runs the subcommand; returns the exit status, having printed any error.
 pub fn main(args: Vec<OsString>) -> u8 {
-    let result = match Cli::try_parse_from(args) {
+    // Usage lines read `cargo microservice`, as people type it. Only here: the completion
+    // scripts are generated for the binary's own name.
+    let command = Cli::command().bin_name("cargo microservice");
+    let parsed = command
+        .try_get_matches_from(args)
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let result = match parsed {
         Ok(cli) => run(cli),
         Err(error) if !error.use_stderr() => {
             // --help and --version: output like any other, to a pipe that may close.
@@ -105,8 +107,26 @@ pub fn main(args: Vec<OsString>) -> u8 {
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::New(args) => {
-            let created = new::create(&args)?;
-            output::print(&created.summary())?;
+            let created = match new::create(&args) {
+                Err(error) if error.is::<Interrupted>() => {
+                    eprintln!("{error}");
+                    let interrupted = error.downcast::<Interrupted>()?;
+                    return Ok(interrupted.exit_status);
+                }
+                result => result?,
+            };
+            if args.verbose {
+                eprint!("{}", created.engine_log);
+            }
+            for warning in &created.warnings {
+                eprintln!("warning: {warning}");
+            }
+            output::print(&created.summary()).with_context(|| {
+                format!(
+                    "{} was created, but its summary could not be printed",
+                    created.project_dir.display()
+                )
+            })?;
             Ok(exit::SUCCESS)
         }
         Command::Check(args) => run_check(&args),
@@ -117,14 +137,7 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(exit::SUCCESS)
         }
         Command::Completions(args) => {
-            let mut script = Vec::new();
-            clap_complete::generate(
-                args.shell,
-                &mut Cli::command(),
-                "cargo-microservice",
-                &mut script,
-            );
-            output::print(&String::from_utf8_lossy(&script))?;
+            output::print(&completions(args.shell))?;
             Ok(exit::SUCCESS)
         }
     }
@@ -165,4 +178,23 @@ fn run_check(args: &CheckArgs) -> Result<u8> {
     } else {
         exit::SUCCESS
     })
+}
+
+/// The completion script for `cargo-microservice`, and in bash for `cargo microservice` too.
+fn completions(shell: clap_complete::Shell) -> String {
+    let mut command = Cli::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "cargo-microservice", &mut script);
+    let mut script = String::from_utf8_lossy(&script).into_owned();
+    if shell == clap_complete::Shell::Bash {
+        // clap_complete 4.6 names a subcommand's case `cargo__subcmd__microservice__subcmd__new`
+        // where it sets `cargo__microservice__subcmd__new` (it turns the name's `-` into two
+        // different things), so no subcommand would ever complete; the completion test holds this.
+        script = script.replace(
+            "cargo__subcmd__microservice__subcmd__",
+            "cargo__microservice__subcmd__",
+        );
+        script.push_str(include_str!("cargo-shim.bash"));
+    }
+    script
 }

@@ -53,4 +53,10 @@ pub enum UserError {
         "{path} already exists and is not empty: pick another name or --destination, or pass --force to write into it"
     )]
     DestinationNotEmpty { path: PathBuf },
+
+    #[error("nothing was written to {}:\n  {}", project.display(), conflicts.join("\n  "))]
+    Conflicts {
+        project: PathBuf,
+        conflicts: Vec<String>,
+    },
 }

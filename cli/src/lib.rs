@@ -9,13 +9,16 @@ pub mod new;
 pub mod variants;
 
 mod answers;
+mod engine;
 mod errors;
 mod names;
 mod output;
+mod plan;
 mod prompts;
+mod signals;
 mod template;
 
 pub use answers::{Answers, Port, RustVersion, Values};
 pub use errors::{UserError, exit};
 pub use names::ProjectNames;
-pub use new::{Created, NewArgs, create};
+pub use new::{Created, NewArgs, Vcs, create};

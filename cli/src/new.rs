@@ -1,14 +1,16 @@
-//! `new`: render the template with checked answers into a temporary directory, and move the
-//! project into place only when everything succeeded. Nothing is overwritten without `force`.
+//! `new`: check every value and the destination, render into a staging directory, plan every
+//! write against what is on disk, and only then write, all or nothing (`plan`). Nothing is
+//! overwritten without `force`, and nothing is ever written through a symlink.
 
-use crate::answers::{ANSWERS_FILE, Answers, Values};
+use crate::answers::{Answers, Values};
 use crate::errors::UserError;
 use crate::names::ProjectNames;
-use crate::{prompts, template};
+use crate::{engine, plan, prompts, signals};
 use anyhow::{Context, Result};
-use cargo_generate::{GenerateArgs, TemplatePath, Vcs};
+use clap::ValueEnum;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 /// Create a service from the template: the same files `cargo generate` renders.
 ///
@@ -35,17 +37,36 @@ pub struct NewArgs {
     /// Do not prompt: take the defaults for values not given.
     #[arg(long, short)]
     pub yes: bool,
+    /// Initialise a git repository, as cargo new does (not inside an existing one).
+    #[arg(long, value_enum, default_value_t = Vcs::Git)]
+    pub vcs: Vcs,
+    /// Show the template engine's own log.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Vcs {
+    #[default]
+    Git,
+    None,
 }
 
 /// What `new` made (or, for a dry run, would make).
 #[derive(Debug, Clone)]
 pub struct Created {
     pub project_dir: PathBuf,
-    /// Paths relative to `project_dir`, sorted.
-    pub files: Vec<String>,
+    /// Paths relative to `project_dir`, sorted, and whether each replaces a file there.
+    pub files: Vec<(String, bool)>,
     pub answers: Answers,
     pub names: ProjectNames,
     pub dry_run: bool,
+    /// What became of the git repository, in a sentence.
+    pub git: Option<String>,
+    /// Things the user should know but that did not stop the work.
+    pub warnings: Vec<String>,
+    /// The template engine's log (shown with `--verbose`).
+    pub engine_log: String,
 }
 
 /// Creates the project: the library's entry, as cargo-generate's `generate` is its. Every value
@@ -58,7 +79,8 @@ pub fn create(args: &NewArgs) -> Result<Created> {
     };
     let mut values = from_file.overridden_by(args.values.clone());
     Answers::from_values(&values)?;
-    let project_dir = check_destination(args, &names)?;
+    let project_dir = args.destination.join(&names.package);
+    check_destination(args, &project_dir)?;
     let interactive =
         !args.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if interactive {
@@ -66,145 +88,213 @@ pub fn create(args: &NewArgs) -> Result<Created> {
     }
     let answers = Answers::from_values(&values)?;
 
-    let template_dir = tempfile::tempdir().context("while making a temporary directory")?;
-    template::extract(template_dir.path())?;
-    let created = |files| Created {
-        project_dir: project_dir.clone(),
-        files,
-        answers: answers.clone(),
-        names: names.clone(),
-        dry_run: args.dry_run,
-    };
-
-    if args.dry_run {
-        let staging = tempfile::tempdir().context("while making a temporary directory")?;
-        let rendered = render(template_dir.path(), staging.path(), &names, &answers)?;
-        return Ok(created(list_files(&rendered)?));
-    }
-
-    // Staged beside the destination, so the final move is a rename on one filesystem.
-    let created_destination = !args.destination.exists();
-    fs_err::create_dir_all(&args.destination)?;
+    let watch = signals::Watch::start().context("while setting up signal handling")?;
+    let stop = || watch.received().map(anyhow::Error::from);
+    let staging = tempfile::Builder::new()
+        .prefix("cargo-microservice-")
+        .tempdir()
+        .context("while making a staging directory")?;
     let result = (|| {
-        let staging = tempfile::Builder::new()
-            .prefix(".cargo-microservice-")
-            .tempdir_in(&args.destination)
-            .with_context(|| format!("while writing into {}", args.destination.display()))?;
-        let rendered = render(template_dir.path(), staging.path(), &names, &answers)?;
-        let files = list_files(&rendered)?;
-        move_into_place(&rendered, &project_dir)?;
-        Ok(created(files))
+        let (rendered, engine_log) = engine::render(staging.path(), &names, &answers)?;
+        if let Some(interrupted) = stop() {
+            return Err(interrupted);
+        }
+        let plan = plan::plan(&rendered, &project_dir)?;
+        if !args.dry_run {
+            plan::write(&plan, &stop)?;
+        }
+        let files = plan
+            .files
+            .iter()
+            .map(|file| (file.path.clone(), file.replaces))
+            .collect();
+        Ok((files, engine_log))
     })();
-    if result.is_err() && created_destination {
-        let _ = fs_err::remove_dir_all(&args.destination);
+    let staging_path = staging.path().to_owned();
+    staging
+        .close()
+        .with_context(|| format!("while removing {}", staging_path.display()))?;
+    let (files, engine_log) = result?;
+
+    let mut created = Created {
+        project_dir,
+        files,
+        answers,
+        names,
+        dry_run: args.dry_run,
+        git: None,
+        warnings: Vec::new(),
+        engine_log,
+    };
+    if !args.dry_run {
+        created.git = init_git(&created.project_dir, args.vcs, &mut created.warnings);
     }
-    result
+    created
+        .warnings
+        .extend(workspace_warning(&created.project_dir));
+    Ok(created)
+}
+
+/// Refuses, before anything is asked or rendered, a destination that cannot take the project.
+fn check_destination(args: &NewArgs, project_dir: &Path) -> Result<(), UserError> {
+    if args.destination.exists() && !args.destination.is_dir() {
+        return Err(UserError::DestinationIsFile {
+            path: args.destination.clone(),
+        });
+    }
+    let Ok(meta) = project_dir.symlink_metadata() else {
+        return Ok(());
+    };
+    if meta.is_file() {
+        return Err(UserError::DestinationIsFile {
+            path: project_dir.to_owned(),
+        });
+    }
+    let empty = meta.is_dir()
+        && project_dir
+            .read_dir()
+            .map(|mut entries| entries.next().is_none())
+            .unwrap_or(false);
+    if !empty && !args.force && meta.is_dir() {
+        return Err(UserError::DestinationNotEmpty {
+            path: project_dir.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// `git init`, as cargo new does: not inside an existing repository, and no first commit.
+fn init_git(project_dir: &Path, vcs: Vcs, warnings: &mut Vec<String>) -> Option<String> {
+    if vcs == Vcs::None {
+        return None;
+    }
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(project_dir)
+            .stdin(Stdio::null())
+            .output()
+    };
+    match git(&["rev-parse", "--show-toplevel"]) {
+        Err(_) => {
+            warnings.push(
+                "git is not installed, so the project has no repository: install git and run `git init` there, or pass --vcs none".to_owned(),
+            );
+            None
+        }
+        Ok(out) if out.status.success() => Some(format!(
+            "inside the git repository at {}, so no new one was made",
+            String::from_utf8_lossy(&out.stdout).trim()
+        )),
+        Ok(_) => match git(&["init", "--quiet"]) {
+            Ok(out) if out.status.success() => {
+                Some("a new git repository; the first commit is yours".to_owned())
+            }
+            result => {
+                let why = match result {
+                    Ok(out) => String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+                    Err(error) => error.to_string(),
+                };
+                let _ = std::fs::remove_dir_all(project_dir.join(".git"));
+                warnings.push(format!(
+                    "git init failed ({why}), so the project has no repository: run `git init` there yourself"
+                ));
+                None
+            }
+        },
+    }
+}
+
+/// cargo takes a package under a workspace's root for a member it does not list, and refuses
+/// to build it; say so now rather than at the first `cargo run`.
+fn workspace_warning(project_dir: &Path) -> Option<String> {
+    let project = project_dir.canonicalize().ok()?;
+    for dir in project.ancestors().skip(1) {
+        let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+            continue;
+        };
+        let Ok(manifest) = toml::from_str::<toml::Table>(&text) else {
+            continue;
+        };
+        let Some(workspace) = manifest.get("workspace").and_then(toml::Value::as_table) else {
+            continue;
+        };
+        let relative = project
+            .strip_prefix(dir)
+            .ok()?
+            .to_string_lossy()
+            .into_owned();
+        let listed = |key: &str| {
+            workspace
+                .get(key)
+                .and_then(toml::Value::as_array)
+                .is_some_and(|entries| {
+                    entries.iter().filter_map(toml::Value::as_str).any(|entry| {
+                        let entry = entry.trim_end_matches('/');
+                        relative == entry
+                            || relative.starts_with(&format!("{entry}/"))
+                            || entry.strip_suffix("/*").is_some_and(|parent| {
+                                Path::new(&relative).parent() == Some(Path::new(parent))
+                            })
+                    })
+                })
+        };
+        if listed("members") || listed("exclude") {
+            return None;
+        }
+        return Some(format!(
+            "{} is inside the Cargo workspace of {}, which does not list it: cargo will not build it until you add \"{relative}\" to that workspace's members or exclude, or create the project outside it",
+            project_dir.display(),
+            dir.join("Cargo.toml").display()
+        ));
+    }
+    None
 }
 
 impl Created {
     /// What a person reads when `new` is done: what was made, the variant, the next steps.
     pub fn summary(&self) -> String {
         let project = self.project_dir.display();
+        let replaced = self.files.iter().filter(|(_, replaces)| *replaces).count();
         if self.dry_run {
-            let mut text = format!("Would write {} files into {project}:\n", self.files.len());
-            for file in &self.files {
-                text.push_str(&format!("  {file}\n"));
+            let mut text = format!("Would write {} files into {project}", self.files.len());
+            if replaced > 0 {
+                text.push_str(&format!(", replacing {replaced} there"));
+            }
+            text.push_str(":\n");
+            for (file, replaces) in &self.files {
+                let note = if *replaces { " (replaces)" } else { "" };
+                text.push_str(&format!("  {file}{note}\n"));
             }
             return text;
         }
         let variant = self.answers.variant();
-        format!(
-            "Created {project} ({} files): {} on {}, built on {}.\n\nNext steps:\n  cd {project}\n  cargo run                           # serves on 0.0.0.0:{port}\n  cargo test\n  docker build -t {name} .\n  docker compose up --build --wait    # 0.5 CPU, 128 MiB, read-only, loopback:{port}\n  curl -s localhost:{port}/health\n",
+        let mut text = format!(
+            "Created {project} ({} files{}): {} on {}, built on {}.\n",
             self.files.len(),
+            if replaced > 0 {
+                format!(", {replaced} replaced")
+            } else {
+                String::new()
+            },
             variant.id(),
             variant.runtime_image(),
             variant.builder_image(&self.answers.rust_version.to_string()),
+        );
+        if self.names.differ_from_typed() {
+            text.push_str(&format!(
+                "Named from {:?}: {} for the folder, package, binary and image; {} in code.\n",
+                self.names.typed, self.names.package, self.names.crate_name
+            ));
+        }
+        if let Some(git) = &self.git {
+            text.push_str(&format!("Git: {git}.\n"));
+        }
+        text.push_str(&format!(
+            "\nNext steps:\n  cd {project}\n  cargo run                           # serves on 0.0.0.0:{port}\n  cargo test\n  docker build -t {name} .\n  docker compose up --build --wait    # 0.5 CPU, 128 MiB, read-only, loopback:{port}\n  curl -s localhost:{port}/health\n",
             port = self.answers.port,
             name = self.names.package,
-        )
+        ));
+        text
     }
-}
-
-/// Checks that the project can be written at all, before any work is done.
-fn check_destination(args: &NewArgs, names: &ProjectNames) -> Result<PathBuf, UserError> {
-    if args.destination.exists() && !args.destination.is_dir() {
-        return Err(UserError::DestinationIsFile {
-            path: args.destination.clone(),
-        });
-    }
-    let project_dir = args.destination.join(&names.package);
-    if project_dir.exists() {
-        if !project_dir.is_dir() {
-            return Err(UserError::DestinationIsFile { path: project_dir });
-        }
-        let empty = project_dir
-            .read_dir()
-            .map(|mut entries| entries.next().is_none())
-            .unwrap_or(false);
-        if !empty && !args.force {
-            return Err(UserError::DestinationNotEmpty { path: project_dir });
-        }
-    }
-    Ok(project_dir)
-}
-
-fn render(
-    template_dir: &Path,
-    staging: &Path,
-    names: &ProjectNames,
-    answers: &Answers,
-) -> Result<PathBuf> {
-    let rendered = cargo_generate::generate(GenerateArgs {
-        template_path: TemplatePath {
-            path: Some(template_dir.display().to_string()),
-            ..TemplatePath::default()
-        },
-        destination: Some(staging.to_owned()),
-        name: Some(names.typed.clone()),
-        define: answers.defines(),
-        silent: true,
-        vcs: Some(Vcs::None),
-        bin: true,
-        lib: false,
-        no_workspace: true,
-        ..GenerateArgs::default()
-    })
-    .context("while rendering the template")?;
-    fs_err::write(
-        rendered.join(ANSWERS_FILE),
-        answers.to_answers_file(&names.typed),
-    )?;
-    Ok(rendered)
-}
-
-fn move_into_place(rendered: &Path, project_dir: &Path) -> Result<()> {
-    if !project_dir.exists() {
-        return Ok(fs_err::rename(rendered, project_dir)?);
-    }
-    // --force, or an empty directory: copy over what is there.
-    for file in list_files(rendered)? {
-        let target = project_dir.join(&file);
-        if let Some(parent) = target.parent() {
-            fs_err::create_dir_all(parent)?;
-        }
-        fs_err::copy(rendered.join(&file), &target)?;
-    }
-    Ok(())
-}
-
-fn list_files(dir: &Path) -> Result<Vec<String>> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(current) = pending.pop() {
-        for entry in fs_err::read_dir(&current)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                files.push(path.strip_prefix(dir)?.to_string_lossy().into_owned());
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
 }

@@ -1,23 +1,14 @@
 //! The `cargo-microservice` binary as people and scripts run it.
 
-use cargo_microservice_support::*;
+mod completions;
+mod helpers;
+mod output;
+mod safety;
+
+use helpers::*;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn cli(args: &[&str]) -> Command {
-    let mut command = clean_command(env!("CARGO_BIN_EXE_cargo-microservice"));
-    command.args(args).stdin(Stdio::null());
-    command
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use std::process::Stdio;
 
 /// `cargo microservice new` flags for a variant.
 fn variant_flags(variant: &Variant) -> Vec<String> {
@@ -37,7 +28,15 @@ fn new_renders_the_same_tree_as_the_cargo_generate_binary_for_every_variant() {
         let ours = scratch_dir(&format!("parity-cli-{}", variant.id()));
         let theirs = scratch_dir(&format!("parity-cg-{}", variant.id()));
         let destination = ours.display().to_string();
-        let mut args = vec!["new", "orders", "--yes", "--destination", &destination];
+        let mut args = vec![
+            "new",
+            "orders",
+            "--yes",
+            "--vcs",
+            "none",
+            "--destination",
+            &destination,
+        ];
         let flags = variant_flags(&variant);
         args.extend(flags.iter().map(String::as_str));
 
@@ -78,6 +77,8 @@ fn the_answers_file_renders_the_same_project_again() {
         "static",
         "--port",
         "9000",
+        "--vcs",
+        "none",
         "--destination",
         &first_arg,
     ]));
@@ -92,6 +93,8 @@ fn the_answers_file_renders_the_same_project_again() {
         "orders",
         "--values-file",
         &answers,
+        "--vcs",
+        "none",
         "--destination",
         &second_arg,
     ]));
@@ -435,4 +438,169 @@ fn it_works_as_a_cargo_subcommand_and_reports_its_version() {
         format!("cargo-microservice {}", env!("CARGO_PKG_VERSION"))
     );
     assert!(stdout(&completions).contains("cargo-microservice"));
+}
+
+/// As `cargo new`: a repository with no commit, none inside an existing one, none when asked.
+#[test]
+fn new_initialises_git_as_cargo_new_does() {
+    let root = scratch_dir("git");
+    let git = |dir: &Path, args: &[&str]| run(clean_command("git").current_dir(dir).args(args));
+
+    let created = run_ok(&mut cli(&["new", "orders", "--destination", &arg(&root)]));
+    let skipped = run_ok(&mut cli(&[
+        "new",
+        "plain",
+        "--vcs",
+        "none",
+        "--destination",
+        &arg(&root),
+    ]));
+    assert!(!root.join("plain/.git").exists() && !stdout(&skipped).contains("Git:"));
+    run_ok(
+        clean_command("git")
+            .args(["init", "--quiet"])
+            .arg(root.join("plain")),
+    );
+    let nested = run_ok(&mut cli(&[
+        "new",
+        "inner",
+        "--destination",
+        &arg(&root.join("plain")),
+    ]));
+
+    let project = root.join("orders");
+    assert!(project.join(".git").is_dir(), "{}", stdout(&created));
+    assert!(stdout(&created).contains("Git: a new git repository; the first commit is yours."));
+    assert!(
+        !git(&project, &["rev-parse", "--verify", "HEAD"])
+            .status
+            .success(),
+        "new made a commit"
+    );
+    assert_eq!(
+        stdout(&git(&project, &["status", "--porcelain", "--ignored"]))
+            .lines()
+            .filter(|line| line.starts_with("!!"))
+            .count(),
+        0,
+        "nothing rendered is ignored by its own .gitignore"
+    );
+    assert!(
+        !root.join("plain/inner/.git").exists(),
+        "a repository inside a repository"
+    );
+    assert!(
+        stdout(&nested).contains("Git: inside the git repository at"),
+        "{}",
+        stdout(&nested)
+    );
+}
+
+#[test]
+fn new_warns_when_a_cargo_workspace_would_swallow_the_project() {
+    let root = scratch_dir("workspace");
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"listed\"]\n",
+    )
+    .unwrap();
+
+    let unlisted = run_ok(&mut cli(&[
+        "new",
+        "orders",
+        "--vcs",
+        "none",
+        "--destination",
+        &arg(&root),
+    ]));
+    let listed = run_ok(&mut cli(&[
+        "new",
+        "listed",
+        "--vcs",
+        "none",
+        "--destination",
+        &arg(&root),
+    ]));
+
+    assert!(
+        stderr(&unlisted).contains("warning: ")
+            && stderr(&unlisted).contains("is inside the Cargo workspace of")
+            && stderr(&unlisted).contains("add \"orders\" to that workspace's members or exclude"),
+        "{}",
+        stderr(&unlisted)
+    );
+    assert_eq!(stderr(&listed), "", "a listed member needs no warning");
+}
+
+/// One summary on stdout; the engine's own log ("Destination: <staging dir>", "Done!") only
+/// with --verbose.
+#[test]
+fn new_prints_one_summary_and_the_engines_log_only_when_verbose() {
+    let root = scratch_dir("quiet");
+
+    let quiet = run_ok(&mut cli(&[
+        "new",
+        "orders",
+        "--vcs",
+        "none",
+        "--destination",
+        &arg(&root),
+    ]));
+    let dry = run_ok(&mut cli(&[
+        "new",
+        "other",
+        "--dry-run",
+        "--destination",
+        &arg(&root),
+    ]));
+    let verbose = run_ok(&mut cli(&[
+        "new",
+        "loud",
+        "--vcs",
+        "none",
+        "--verbose",
+        "--destination",
+        &arg(&root),
+    ]));
+
+    assert_eq!(stderr(&quiet), "");
+    assert_eq!(stderr(&dry), "");
+    for output in [&quiet, &dry] {
+        assert!(
+            !stdout(output).contains("Done!") && !stdout(output).contains("Destination"),
+            "{}",
+            stdout(output)
+        );
+    }
+    assert!(stderr(&verbose).contains("Done!"), "{}", stderr(&verbose));
+}
+
+#[test]
+fn new_reports_the_names_the_project_carries_when_they_differ_from_what_was_typed() {
+    let root = scratch_dir("names");
+
+    let output = run_ok(&mut cli(&[
+        "new",
+        "Orders API",
+        "--vcs",
+        "none",
+        "--destination",
+        &arg(&root),
+    ]));
+
+    assert!(root.join("orders-api/Cargo.toml").is_file());
+    assert!(
+        stdout(&output).contains("Named from \"Orders API\": orders-api for the folder, package, binary and image; orders_api in code."),
+        "{}",
+        stdout(&output)
+    );
+    let plain = run_ok(&mut cli(&[
+        "new",
+        "orders",
+        "--vcs",
+        "none",
+        "--destination",
+        &arg(&root),
+    ]));
+    assert!(!stdout(&plain).contains("Named from"));
 }

@@ -1,0 +1,95 @@
+//! The template engine, cargo-generate, run as a library into a staging directory. It prints
+//! its progress to stderr itself ("Destination: <staging dir>", "Done!"): that log is caught
+//! and shown only with `--verbose`, and its errors reach the user without temporary paths.
+
+use crate::answers::{ANSWERS_FILE, Answers};
+use crate::names::ProjectNames;
+use crate::template;
+use anyhow::{Context, Result, anyhow, bail};
+use cargo_generate::{GenerateArgs, TemplatePath, Vcs};
+use std::io::{Read, Seek, Write};
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Renders the template into `staging`; returns the rendered project directory and the
+/// engine's log.
+pub fn render(
+    staging: &Path,
+    names: &ProjectNames,
+    answers: &Answers,
+) -> Result<(PathBuf, String)> {
+    require_rustfmt()?;
+    let template_dir = staging.join("template");
+    let output_dir = staging.join("output");
+    fs_err::create_dir(&template_dir)?;
+    fs_err::create_dir(&output_dir)?;
+    template::extract(&template_dir)?;
+    let args = GenerateArgs {
+        template_path: TemplatePath {
+            path: Some(template_dir.display().to_string()),
+            ..TemplatePath::default()
+        },
+        destination: Some(output_dir.clone()),
+        name: Some(names.typed.clone()),
+        define: answers.defines(),
+        silent: true,
+        vcs: Some(Vcs::None),
+        bin: true,
+        lib: false,
+        no_workspace: true,
+        ..GenerateArgs::default()
+    };
+    let (result, log) = with_stderr_caught(|| cargo_generate::generate(args))?;
+    let rendered = result.map_err(|error| {
+        // The engine's message names files in the staging directory, which is gone by now.
+        let message = format!("{error:#}")
+            .replace(&format!("{}/", template_dir.display()), "template/")
+            .replace(&staging.display().to_string(), "<staging>");
+        anyhow!("the template engine refused the values: {message}")
+    })?;
+    if let Some(line) = log.lines().find(|line| line.contains("Could not format")) {
+        bail!(
+            "rustfmt failed on the rendered files ({}); run `rustup component add rustfmt` and try again",
+            line.trim()
+        );
+    }
+    fs_err::write(
+        rendered.join(ANSWERS_FILE),
+        answers.to_answers_file(&names.typed),
+    )?;
+    Ok((rendered, log))
+}
+
+/// cargo-generate formats the rendered code with rustfmt, and only warns when it cannot; a
+/// project written unformatted would fail its own `cargo fmt --check`.
+fn require_rustfmt() -> Result<()> {
+    let runs = Command::new("rustfmt")
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !runs {
+        bail!(
+            "rustfmt is not installed, and the rendered code must be formatted: run `rustup component add rustfmt` and try again"
+        );
+    }
+    Ok(())
+}
+
+/// Runs `work` with this process's stderr going to a temporary file; returns what it printed.
+fn with_stderr_caught<T>(work: impl FnOnce() -> T) -> Result<(T, String)> {
+    let mut log = tempfile::tempfile().context("while making a temporary file")?;
+    let saved = rustix::io::dup(std::io::stderr().as_fd()).context("while saving stderr")?;
+    let _ = std::io::stderr().flush();
+    rustix::stdio::dup2_stderr(log.as_fd()).context("while redirecting stderr")?;
+    let result = work();
+    let _ = std::io::stderr().flush();
+    rustix::stdio::dup2_stderr(saved.as_fd()).context("while restoring stderr")?;
+    let mut text = String::new();
+    log.rewind()?;
+    log.read_to_string(&mut text)?;
+    Ok((result, text))
+}

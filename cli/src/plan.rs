@@ -1,0 +1,396 @@
+//! Plan, then write. Every file `new` will write is checked against what is on disk before a
+//! byte is written: a symlink, a directory where a file goes, a file where a directory goes, or
+//! a place that cannot be written refuses the whole plan, each conflict named. Then the bytes
+//! go into temporary files beside their targets; only when every one is written are they
+//! renamed into place, each file they replace kept as a hard link until the end, so a failure
+//! (or a signal) part-way puts every replaced file back and removes every new one.
+
+use crate::errors::UserError;
+use anyhow::{Context, Result, anyhow};
+use std::fs::Metadata;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+/// Where every rendered file goes, checked.
+#[derive(Debug)]
+pub struct Plan {
+    pub project_dir: PathBuf,
+    /// Relative to `project_dir`, sorted.
+    pub files: Vec<PlannedFile>,
+    /// Directories to create, parents first: the destination's missing ancestors, the project
+    /// directory, and those inside it.
+    create_dirs: Vec<PathBuf>,
+}
+
+#[derive(Debug)]
+pub struct PlannedFile {
+    pub path: String,
+    /// An existing file of the user's that this one replaces (`--force`).
+    pub replaces: bool,
+    source: PathBuf,
+}
+
+/// Checks every file of `rendered` against `project_dir` and what is above it.
+pub fn plan(rendered: &Path, project_dir: &Path) -> Result<Plan> {
+    let mut conflicts = Vec::new();
+    let mut create_dirs = Vec::new();
+    let mut writable_checked = Vec::new();
+    // Above the project: --destination may itself be or sit under a symlink; it only has to be
+    // a directory (or be creatable in one).
+    let destination = match project_dir.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut missing_above = Vec::new();
+    let mut existing = destination;
+    loop {
+        match existing.metadata() {
+            Ok(meta) if meta.is_dir() => break,
+            Ok(_) => {
+                return Err(UserError::DestinationIsFile {
+                    path: existing.to_owned(),
+                }
+                .into());
+            }
+            Err(error) if error.kind() == ErrorKind::NotFound => {
+                missing_above.push(existing.to_owned());
+                match existing.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => existing = parent,
+                    _ => {
+                        existing = Path::new(".");
+                        break;
+                    }
+                }
+            }
+            Err(error) => {
+                return Err(error).with_context(|| format!("while reading {}", existing.display()));
+            }
+        }
+    }
+    if !missing_above.is_empty() {
+        check_writable(existing, &mut writable_checked, &mut conflicts);
+    }
+    missing_above.reverse();
+    create_dirs.extend(missing_above);
+
+    let mut files = Vec::new();
+    for path in list_files(rendered)? {
+        let target = project_dir.join(&path);
+        let mut parent_missing = false;
+        let mut dir = destination.to_owned();
+        let mut blocked = false;
+        // The project directory and each directory inside it on the way to the file.
+        let inner: Vec<&str> = path.split('/').collect();
+        let (dirs, _file) = inner.split_at(inner.len() - 1);
+        let project_name = project_dir
+            .file_name()
+            .map(PathBuf::from)
+            .unwrap_or_default();
+        for component in std::iter::once(project_name.as_path()).chain(dirs.iter().map(Path::new)) {
+            let parent = dir.clone();
+            dir.push(component);
+            if create_dirs.contains(&dir) {
+                parent_missing = true;
+                continue;
+            }
+            if parent_missing || create_dirs.contains(&parent) {
+                create_dirs.push(dir.clone());
+                parent_missing = true;
+                continue;
+            }
+            match what_is(&dir)? {
+                None => {
+                    check_writable(&parent, &mut writable_checked, &mut conflicts);
+                    create_dirs.push(dir.clone());
+                    parent_missing = true;
+                }
+                Some(Kind::Dir) => {}
+                Some(Kind::Symlink) => {
+                    conflicts.push(Conflict::Symlink(dir.clone()));
+                    blocked = true;
+                    break;
+                }
+                Some(Kind::File) => {
+                    conflicts.push(Conflict::FileForDirectory(dir.clone()));
+                    blocked = true;
+                    break;
+                }
+            }
+        }
+        if blocked {
+            continue;
+        }
+        let replaces = if parent_missing {
+            false
+        } else {
+            let dir_writable = check_writable(&dir, &mut writable_checked, &mut conflicts);
+            match what_is(&target)? {
+                None => false,
+                Some(Kind::File) => {
+                    // A read-only file of the user's stays theirs, though a rename could replace it.
+                    if dir_writable
+                        && let Err(error) =
+                            rustix::fs::access(&target, rustix::fs::Access::WRITE_OK)
+                    {
+                        conflicts.push(Conflict::NotWritable(target.clone(), os_error(error)));
+                    }
+                    true
+                }
+                Some(Kind::Symlink) => {
+                    conflicts.push(Conflict::Symlink(target.clone()));
+                    false
+                }
+                Some(Kind::Dir) => {
+                    conflicts.push(Conflict::DirectoryForFile(target.clone()));
+                    false
+                }
+            }
+        };
+        files.push(PlannedFile {
+            source: rendered.join(&path),
+            path,
+            replaces,
+        });
+    }
+    if !conflicts.is_empty() {
+        // A symlinked or blocked directory stops every file under it: name it once.
+        let mut seen = Vec::new();
+        conflicts.retain(|conflict| {
+            let new = !seen.contains(&conflict.to_string());
+            seen.push(conflict.to_string());
+            new
+        });
+        return Err(UserError::Conflicts {
+            project: project_dir.to_owned(),
+            conflicts: conflicts.iter().map(Conflict::to_string).collect(),
+        }
+        .into());
+    }
+    Ok(Plan {
+        project_dir: project_dir.to_owned(),
+        files,
+        create_dirs,
+    })
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Conflict {
+    Symlink(PathBuf),
+    DirectoryForFile(PathBuf),
+    FileForDirectory(PathBuf),
+    NotWritable(PathBuf, String),
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Conflict::Symlink(path) => write!(
+                f,
+                "{} is a symbolic link: new never writes through one; remove it, or create the project elsewhere",
+                path.display()
+            ),
+            Conflict::DirectoryForFile(path) => write!(
+                f,
+                "{} is a directory where the template writes a file: move it away",
+                path.display()
+            ),
+            Conflict::FileForDirectory(path) => write!(
+                f,
+                "{} is a file where the template needs a directory: move it away",
+                path.display()
+            ),
+            Conflict::NotWritable(path, why) => write!(
+                f,
+                "{} cannot be written ({why}): make it writable, or pick another --destination",
+                path.display()
+            ),
+        }
+    }
+}
+
+enum Kind {
+    Dir,
+    File,
+    Symlink,
+}
+
+/// What is at `path`, without following a symlink; `None` when nothing is.
+fn what_is(path: &Path) -> Result<Option<Kind>> {
+    match path.symlink_metadata() {
+        Ok(meta) => Ok(Some(kind(&meta))),
+        Err(error) if error.kind() == ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error).with_context(|| format!("while reading {}", path.display())),
+    }
+}
+
+fn kind(meta: &Metadata) -> Kind {
+    if meta.file_type().is_symlink() {
+        Kind::Symlink
+    } else if meta.is_dir() {
+        Kind::Dir
+    } else {
+        Kind::File
+    }
+}
+
+/// Whether new entries can be made in `dir`: the kernel's answer, which also knows read-only
+/// mounts and immutable directories (file modes alone do not stop root).
+fn check_writable(
+    dir: &Path,
+    checked: &mut Vec<(PathBuf, bool)>,
+    conflicts: &mut Vec<Conflict>,
+) -> bool {
+    if let Some((_, writable)) = checked.iter().find(|(done, _)| done == dir) {
+        return *writable;
+    }
+    let writable = match rustix::fs::access(dir, rustix::fs::Access::WRITE_OK) {
+        Ok(()) => true,
+        Err(error) => {
+            conflicts.push(Conflict::NotWritable(dir.to_owned(), os_error(error)));
+            false
+        }
+    };
+    checked.push((dir.to_owned(), writable));
+    writable
+}
+
+/// The error as the C library words it, without rustix's or std's decorations.
+fn os_error(error: rustix::io::Errno) -> String {
+    let text = std::io::Error::from(error).to_string();
+    match text.split_once(" (os error") {
+        Some((words, _)) => words.to_owned(),
+        None => text,
+    }
+}
+
+/// Every file under `dir` by relative path (`/`-separated), sorted.
+pub fn list_files(dir: &Path) -> Result<Vec<String>> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(current) = pending.pop() {
+        for entry in fs_err::read_dir(&current)? {
+            let entry = entry?;
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(dir)?;
+                let parts: Vec<String> = relative
+                    .components()
+                    .map(|part| part.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                files.push(parts.join("/"));
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// What has been done so far, so it can be undone.
+#[derive(Default)]
+struct Progress {
+    created_dirs: Vec<PathBuf>,
+    temporaries: Vec<tempfile::TempPath>,
+    /// (target, backup of the file it replaced, if any)
+    placed: Vec<(PathBuf, Option<PathBuf>)>,
+}
+
+impl Progress {
+    /// Puts back every replaced file, removes every new one and every directory made.
+    fn undo(self) {
+        for (target, backup) in self.placed.into_iter().rev() {
+            let _ = match backup {
+                Some(backup) => std::fs::rename(&backup, &target),
+                None => std::fs::remove_file(&target),
+            };
+        }
+        drop(self.temporaries);
+        for dir in self.created_dirs.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+/// Carries out `plan`: all or nothing. `stop` is asked between steps; when it says a signal
+/// came, the work is undone as for a failure.
+pub fn write(plan: &Plan, stop: &dyn Fn() -> Option<anyhow::Error>) -> Result<()> {
+    let mut progress = Progress::default();
+    match write_steps(plan, stop, &mut progress) {
+        Ok(backups) => {
+            for backup in backups {
+                let _ = std::fs::remove_file(backup);
+            }
+            Ok(())
+        }
+        Err(error) => {
+            progress.undo();
+            Err(error)
+        }
+    }
+}
+
+fn write_steps(
+    plan: &Plan,
+    stop: &dyn Fn() -> Option<anyhow::Error>,
+    progress: &mut Progress,
+) -> Result<Vec<PathBuf>> {
+    let check_stop = || stop().map_or(Ok(()), Err);
+    for dir in &plan.create_dirs {
+        check_stop()?;
+        fs_err::create_dir(dir)?;
+        progress.created_dirs.push(dir.clone());
+    }
+    // Every byte, into temporaries beside the targets: a full disk fails here, before any file
+    // of the user's is touched.
+    let mut staged = Vec::new();
+    for file in &plan.files {
+        check_stop()?;
+        let target = plan.project_dir.join(&file.path);
+        let parent = target.parent().expect("a file has a directory");
+        let mut temporary = tempfile::Builder::new()
+            .prefix(".cargo-microservice-")
+            .tempfile_in(parent)
+            .with_context(|| format!("while writing into {}", parent.display()))?;
+        let mut source = fs_err::File::open(&file.source)?;
+        std::io::copy(&mut source, temporary.as_file_mut())
+            .and_then(|_| temporary.as_file().sync_data())
+            .with_context(|| format!("while writing {}", target.display()))?;
+        let mode = source.metadata()?.permissions();
+        fs_err::set_permissions(temporary.path(), mode)?;
+        let path = temporary.into_temp_path();
+        staged.push((target, path.to_path_buf()));
+        progress.temporaries.push(path);
+    }
+    // Then only renames, which need no space; each replaced file stays as a hard link.
+    let mut backups = Vec::new();
+    for ((target, temporary), file) in staged.into_iter().zip(&plan.files) {
+        check_stop()?;
+        let backup = if file.replaces {
+            let backup = backup_path(&target);
+            fs_err::hard_link(&target, &backup)
+                .map_err(|error| anyhow!(error))
+                .with_context(|| format!("while keeping a copy of {}", target.display()))?;
+            backups.push(backup.clone());
+            Some(backup)
+        } else {
+            None
+        };
+        fs_err::rename(&temporary, &target)?;
+        progress.placed.push((target, backup));
+    }
+    check_stop()?;
+    // Renamed into place: nothing temporary is left to delete.
+    for temporary in progress.temporaries.drain(..) {
+        let _ = temporary.keep();
+    }
+    Ok(backups)
+}
+
+fn backup_path(target: &Path) -> PathBuf {
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    target.with_file_name(format!(
+        ".{name}.cargo-microservice-{}.orig",
+        std::process::id()
+    ))
+}

@@ -1,0 +1,390 @@
+//! `new` never hurts a user's files: every refusal and every failure part-way leaves the
+//! destination, and everything outside it, byte-identical, with the documented exit status.
+
+use crate::helpers::*;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// `new orders --force` into `root`, with `extra` flags.
+fn force_into(root: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["new", "orders", "--force", "--vcs", "none"];
+    args.extend_from_slice(extra);
+    let root = arg(root);
+    args.extend(["--destination", &root]);
+    run(&mut cli(&args))
+}
+
+#[test]
+fn force_never_writes_through_a_symlink_inside_the_project() {
+    let root = scratch_dir("symlink-file");
+    std::fs::write(
+        root.join("outside.txt"),
+        "the user's file outside the project\n",
+    )
+    .unwrap();
+    let project = users_project(&root);
+    std::fs::remove_file(project.join("Cargo.toml")).unwrap();
+    symlink("../outside.txt", project.join("Cargo.toml")).unwrap();
+    let before = fingerprint(&root);
+
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let output = force_into(&root, extra);
+
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{extra:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output)
+                .contains("orders/Cargo.toml is a symbolic link: new never writes through one"),
+            "{extra:?}: {}",
+            stderr(&output)
+        );
+        assert_unchanged(&root, &before, &format!("symlinked file {extra:?}"));
+    }
+}
+
+#[test]
+fn force_never_follows_a_symlinked_directory_out_of_the_project() {
+    let root = scratch_dir("symlink-dir");
+    std::fs::create_dir(root.join("elsewhere")).unwrap();
+    std::fs::write(root.join("elsewhere/main.rs"), "someone else's code\n").unwrap();
+    let project = users_project(&root);
+    std::fs::remove_dir_all(project.join("src")).unwrap();
+    symlink("../elsewhere", project.join("src")).unwrap();
+    let before = fingerprint(&root);
+
+    let output = force_into(&root, &[]);
+
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("orders/src is a symbolic link"),
+        "{}",
+        stderr(&output)
+    );
+    assert_unchanged(&root, &before, "symlinked directory");
+}
+
+#[test]
+fn a_project_directory_that_is_a_symlink_is_refused() {
+    let root = scratch_dir("symlink-project");
+    std::fs::create_dir(root.join("real")).unwrap();
+    symlink("real", root.join("orders")).unwrap();
+    let before = fingerprint(&root);
+
+    let output = force_into(&root, &[]);
+
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("orders is a symbolic link"),
+        "{}",
+        stderr(&output)
+    );
+    assert_unchanged(&root, &before, "symlinked project directory");
+}
+
+/// The user's own layout may route --destination through a link; only links inside the
+/// project are refused.
+#[test]
+fn a_destination_reached_through_a_symlink_is_fine() {
+    let root = scratch_dir("symlink-destination");
+    std::fs::create_dir(root.join("real")).unwrap();
+    symlink("real", root.join("link")).unwrap();
+
+    let output = run_ok(&mut cli(&[
+        "new",
+        "orders",
+        "--vcs",
+        "none",
+        "--destination",
+        &arg(&root.join("link")),
+    ]));
+
+    assert!(
+        root.join("real/orders/Cargo.toml").is_file(),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn paths_blocked_by_a_directory_or_a_file_are_refused_and_all_listed() {
+    let root = scratch_dir("blocked");
+    let project = users_project(&root);
+    std::fs::create_dir(project.join("Dockerfile")).unwrap();
+    std::fs::write(project.join("Dockerfile/keep"), "mine\n").unwrap();
+    std::fs::write(
+        project.join("tests"),
+        "a file where the template has a directory\n",
+    )
+    .unwrap();
+    let before = fingerprint(&root);
+
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let output = force_into(&root, extra);
+
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {message}");
+        assert!(
+            message.contains("orders/Dockerfile is a directory where the template writes a file")
+                && message.contains("orders/tests is a file where the template needs a directory")
+                && message.contains("nothing was written"),
+            "{extra:?}: {message}"
+        );
+        assert_unchanged(&root, &before, &format!("blocked paths {extra:?}"));
+    }
+}
+
+#[test]
+fn a_full_disk_part_way_leaves_every_file_of_the_users_as_it_was() {
+    // 96 KiB: the user's files fit, the template's ~30 files (4 KiB pages each) do not.
+    let Some(disk) = Mount::tmpfs("full-disk", "96k") else {
+        return;
+    };
+    users_project(&disk.dir);
+    std::fs::write(disk.dir.join("outside.txt"), "beside the project\n").unwrap();
+    let before = fingerprint(&disk.dir);
+
+    let output = force_into(&disk.dir, &[]);
+
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("No space left on device"),
+        "{}",
+        stderr(&output)
+    );
+    assert_unchanged(&disk.dir, &before, "full disk");
+}
+
+/// A file-size limit (RLIMIT_FSIZE) stops the render itself: still nothing is written.
+#[test]
+fn a_file_size_limit_stops_new_with_nothing_written() {
+    let root = scratch_dir("fsize");
+    users_project(&root);
+    let before = fingerprint(&root);
+    let mut command = clean_command("prlimit");
+    command
+        .args(["--fsize=4096", "--"])
+        .arg(env!("CARGO_BIN_EXE_cargo-microservice"))
+        .args(["new", "orders", "--force", "--vcs", "none", "--destination"])
+        .arg(&root)
+        .stdin(Stdio::null());
+
+    let output = run(&mut command);
+
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("File too large"),
+        "{}",
+        stderr(&output)
+    );
+    assert_unchanged(&root, &before, "file-size limit");
+}
+
+#[test]
+fn a_project_on_a_read_only_filesystem_is_refused_before_writing() {
+    let Some(disk) = Mount::tmpfs("read-only", "1m") else {
+        return;
+    };
+    users_project(&disk.dir);
+    disk.remount_read_only();
+    let before = fingerprint(&disk.dir);
+
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let output = force_into(&disk.dir, extra);
+
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("cannot be written (Read-only file system)"),
+            "{}",
+            stderr(&output)
+        );
+        assert_unchanged(&disk.dir, &before, "read-only");
+    }
+}
+
+/// rustfmt that waits before formatting, so a signal lands while the engine renders; it
+/// leaves `rustfmt-started` in `bin` when it begins.
+fn slow_rustfmt(bin: &Path) {
+    let real = String::from_utf8(run_ok(Command::new("rustup").args(["which", "rustfmt"])).stdout)
+        .unwrap();
+    let script = format!(
+        "#!/bin/sh\nif [ \"$1\" != --version ]; then touch {0}/rustfmt-started; sleep 2; fi\nexec {1} \"$@\"\n",
+        bin.display(),
+        real.trim()
+    );
+    std::fs::write(bin.join("rustfmt"), script).unwrap();
+    run_ok(Command::new("chmod").arg("+x").arg(bin.join("rustfmt")));
+}
+
+#[test]
+fn a_signal_during_the_render_leaves_no_staging_directory_and_nothing_written() {
+    for (signal, status) in [("INT", 130), ("TERM", 143)] {
+        let root = scratch_dir(&format!("signal-{signal}"));
+        let bin = scratch_dir(&format!("signal-{signal}-bin"));
+        let temp = scratch_dir(&format!("signal-{signal}-tmp"));
+        slow_rustfmt(&bin);
+        users_project(&root);
+        let before = fingerprint(&root);
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+        let child = cli(&["new", "orders", "--force", "--destination", &arg(&root)])
+            .env("PATH", path)
+            .env("TMPDIR", &temp)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while !bin.join("rustfmt-started").exists() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the render never began"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+
+        run_ok(
+            Command::new("kill")
+                .arg(format!("-{signal}"))
+                .arg(child.id().to_string()),
+        );
+        let output = child.wait_with_output().unwrap();
+
+        assert_eq!(
+            output.status.code(),
+            Some(status),
+            "SIG{signal}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(&format!("interrupted by SIG{signal}: nothing was written")),
+            "{}",
+            stderr(&output)
+        );
+        assert_unchanged(&root, &before, &format!("SIG{signal}"));
+        assert!(
+            std::fs::read_dir(&temp).unwrap().next().is_none(),
+            "SIG{signal} left a staging directory in {}: {:?}",
+            temp.display(),
+            leftovers(&temp, "")
+        );
+    }
+}
+
+/// Signals at every moment of a run: each run either finishes the project or leaves the
+/// user's files exactly as they were, with no temporaries or backups anywhere.
+#[test]
+fn a_signal_at_any_moment_leaves_the_users_files_whole() {
+    let mut interrupted = 0;
+    for delay_ms in (0..240).step_by(20) {
+        let root = scratch_dir("signal-any");
+        let temp = scratch_dir("signal-any-tmp");
+        users_project(&root);
+        let before = fingerprint(&root);
+        let child = cli(&[
+            "new",
+            "orders",
+            "--force",
+            "--vcs",
+            "none",
+            "--destination",
+            &arg(&root),
+        ])
+        .env("TMPDIR", &temp)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .output();
+        let output = child.wait_with_output().unwrap();
+
+        match output.status.code() {
+            Some(0) => assert!(root.join("orders/compose.yaml").is_file()),
+            Some(143) => {
+                interrupted += 1;
+                assert_unchanged(&root, &before, &format!("SIGTERM after {delay_ms} ms"));
+            }
+            // Killed before the handler was in place (still reading values): nothing written.
+            None => assert_unchanged(&root, &before, &format!("killed after {delay_ms} ms")),
+            other => panic!("exit {other:?} after {delay_ms} ms: {}", stderr(&output)),
+        }
+        assert_eq!(
+            leftovers(&root, ".cargo-microservice-"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            leftovers(&temp, "cargo-microservice-"),
+            Vec::<String>::new()
+        );
+    }
+    assert!(interrupted > 0, "no signal landed while new was working");
+}
+
+#[test]
+fn cargo_reserved_names_are_refused_with_exit_2_before_the_engine_runs() {
+    let long = "a".repeat(65);
+    for name in [
+        "build",
+        "deps",
+        "examples",
+        "incremental",
+        "test",
+        "std",
+        "fn",
+        "Async-",
+        "Self",
+        "con",
+        &long,
+    ] {
+        let root = scratch_dir("reserved");
+        std::fs::write(root.join("keep.txt"), "untouched\n").unwrap();
+        let before = fingerprint(&root);
+
+        let output = run(&mut cli(&["new", name, "--destination", &arg(&root)]));
+
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{name}: {message}");
+        assert!(
+            message.starts_with(&format!("error: invalid project name {name:?}: it ")),
+            "{name}: {message}"
+        );
+        for engine_trace in ["rhai", "Runtime error", "/tmp", "cargo-generate"] {
+            assert!(!message.contains(engine_trace), "{name}: {message}");
+        }
+        assert_unchanged(&root, &before, name);
+    }
+}
+
+#[test]
+fn a_missing_rustfmt_is_an_error_that_names_the_fix() {
+    let root = scratch_dir("no-rustfmt");
+    let bin = scratch_dir("no-rustfmt-bin");
+    // git only: no rustfmt, no cargo.
+    symlink(
+        String::from_utf8(run_ok(Command::new("sh").args(["-c", "command -v git"])).stdout)
+            .unwrap()
+            .trim(),
+        bin.join("git"),
+    )
+    .unwrap();
+    let before = fingerprint(&root);
+
+    let output = run(cli(&["new", "orders", "--destination", &arg(&root)]).env("PATH", &bin));
+
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("rustfmt is not installed")
+            && stderr(&output).contains("rustup component add rustfmt"),
+        "{}",
+        stderr(&output)
+    );
+    assert_unchanged(&root, &before, "no rustfmt");
+}
