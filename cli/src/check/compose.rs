@@ -1,12 +1,16 @@
 //! A compose file as the rules read it: each service with its line and the settings the rules
-//! look at, read once.
+//! look at, read once. serde-saphyr resolves merge keys (`<<: *defaults`) and anchors and
+//! gives every value its line.
 
-use super::project::line_of;
 use anyhow::{Context, Result};
-use serde_yaml::Value;
+use serde::Deserialize;
+use serde_json::Value;
+use serde_saphyr::Spanned;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Compose {
+    /// In the order the file lists them.
     pub services: Vec<Service>,
 }
 
@@ -18,7 +22,9 @@ pub struct Service {
     pub builds_here: bool,
     /// A CPU or memory limit, in `deploy.resources.limits` or the legacy keys.
     pub limited: bool,
+    /// A healthcheck that is not `disable: true`.
     pub healthcheck: bool,
+    /// A restart policy other than `"no"`.
     pub restart: bool,
     pub privileged: bool,
     pub cap_drop: Vec<String>,
@@ -29,81 +35,250 @@ pub struct Service {
 /// A published port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Port {
-    /// As written: `"8080:8080"`, or the long syntax's fields.
+    /// As written (`"8080:8080"`), or the long syntax's fields in that form.
     pub spec: String,
     pub line: usize,
-    /// The host address it listens on; `None` for every interface.
-    pub host_ip: Option<String>,
+    pub listens_on: HostAddress,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostAddress {
+    /// No address, `0.0.0.0`, `::` or `[::]`: every interface of the host.
+    Every,
+    /// One address, such as `127.0.0.1`.
+    One(String),
+    /// An environment variable without a default chooses it.
+    Unknown,
+}
+
+#[derive(Deserialize)]
+struct File {
+    #[serde(default)]
+    services: Option<HashMap<Spanned<String>, Option<ServiceFields>>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ServiceFields {
+    build: Option<Value>,
+    deploy: Option<Value>,
+    mem_limit: Option<Value>,
+    cpus: Option<Value>,
+    healthcheck: Option<Value>,
+    restart: Option<Value>,
+    privileged: Option<Value>,
+    cap_drop: Option<Vec<Value>>,
+    security_opt: Option<Vec<Value>>,
+    ports: Option<Vec<Spanned<Value>>>,
 }
 
 impl Compose {
     pub fn parse(text: &str) -> Result<Compose> {
-        let document: Value = serde_yaml::from_str(text).context("not valid YAML")?;
-        let mut compose = Compose::default();
-        let Some(services) = document.get("services").and_then(|s| s.as_mapping()) else {
-            return Ok(compose);
-        };
-        for (name, service) in services {
-            let name = name.as_str().unwrap_or_default().to_owned();
-            let line = line_of(text, &format!("  {name}:"));
-            let has = |key: &str| service.get(key).is_some();
-            let limits = service
-                .get("deploy")
-                .and_then(|d| d.get("resources"))
-                .and_then(|r| r.get("limits"));
-            let list = |key: &str| -> Vec<String> {
-                service
-                    .get(key)
-                    .and_then(|v| v.as_sequence())
-                    .map(|items| {
-                        items
-                            .iter()
-                            .filter_map(|i| i.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default()
+        let file: File = serde_saphyr::from_str(text).context("not a valid compose file")?;
+        let mut services: Vec<Service> = file
+            .services
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, fields)| service(name, fields.unwrap_or_default()))
+            .collect();
+        services.sort_by_key(|service| service.line);
+        Ok(Compose { services })
+    }
+}
+
+fn service(name: Spanned<String>, fields: ServiceFields) -> Service {
+    let strings = |items: Option<Vec<Value>>| -> Vec<String> {
+        items
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|item| item.as_str().map(str::to_owned))
+            .collect()
+    };
+    let limits = fields
+        .deploy
+        .as_ref()
+        .and_then(|deploy| deploy.pointer("/resources/limits"));
+    Service {
+        line: name.referenced.line() as usize,
+        builds_here: fields.build.is_some(),
+        limited: limits.is_some_and(|l| l.get("cpus").is_some() || l.get("memory").is_some())
+            || fields.mem_limit.is_some()
+            || fields.cpus.is_some(),
+        healthcheck: fields.healthcheck.as_ref().is_some_and(|healthcheck| {
+            healthcheck.get("disable").and_then(Value::as_bool) != Some(true)
+        }),
+        restart: fields
+            .restart
+            .as_ref()
+            .is_some_and(|restart| restart.as_str() != Some("no") && !restart.is_null()),
+        privileged: fields.privileged.as_ref().and_then(Value::as_bool) == Some(true),
+        cap_drop: strings(fields.cap_drop),
+        security_opt: strings(fields.security_opt),
+        ports: fields
+            .ports
+            .unwrap_or_default()
+            .iter()
+            .filter_map(port)
+            .collect(),
+        name: name.value,
+    }
+}
+
+/// A port in the short (`[IP:][HOST:]CONTAINER[/PROTOCOL]`) or the long syntax.
+fn port(item: &Spanned<Value>) -> Option<Port> {
+    let line = item.referenced.line() as usize;
+    let (spec, host_ip) = match &item.value {
+        Value::String(spec) => (spec.clone(), short_host_ip(spec)),
+        Value::Number(number) => (number.to_string(), None),
+        Value::Object(long) => {
+            let field = |key: &str| {
+                long.get(key).map(|value| match value {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                })
             };
-            let mut ports = Vec::new();
-            for port in service
-                .get("ports")
-                .and_then(|p| p.as_sequence())
-                .into_iter()
-                .flatten()
-            {
-                let (spec, host_ip) = match port {
-                    Value::String(spec) => (spec.clone(), None),
-                    Value::Number(number) => (number.to_string(), None),
-                    Value::Mapping(long) => match long.get("host_ip") {
-                        Some(ip) => (String::new(), Some(ip.as_str().unwrap_or("").to_owned())),
-                        None => ("published on every interface".to_owned(), None),
-                    },
-                    _ => continue,
-                };
-                let host_ip = host_ip.or_else(|| {
-                    (spec.split(':').count() > 2).then(|| spec.split(':').next().unwrap().into())
-                });
-                ports.push(Port {
-                    line: line_of(text, &spec),
-                    spec,
-                    host_ip,
-                });
-            }
-            compose.services.push(Service {
-                line,
-                builds_here: has("build"),
-                limited: limits
-                    .is_some_and(|l| l.get("cpus").is_some() || l.get("memory").is_some())
-                    || has("mem_limit")
-                    || has("cpus"),
-                healthcheck: has("healthcheck"),
-                restart: has("restart"),
-                privileged: service.get("privileged").and_then(|p| p.as_bool()) == Some(true),
-                cap_drop: list("cap_drop"),
-                security_opt: list("security_opt"),
-                ports,
-                name,
+            let target = field("target").unwrap_or_default();
+            let host_ip = field("host_ip");
+            let shown_ip = host_ip.as_ref().map(|ip| match ip.contains(':') {
+                true => format!("[{ip}]"),
+                false => ip.clone(),
             });
+            let spec = match (&shown_ip, field("published")) {
+                (Some(ip), Some(published)) => format!("{ip}:{published}:{target}"),
+                (None, Some(published)) => format!("{published}:{target}"),
+                (Some(ip), None) => format!("{ip}::{target}"),
+                (None, None) => target,
+            };
+            (spec, host_ip)
         }
-        Ok(compose)
+        _ => return None,
+    };
+    Some(Port {
+        spec,
+        line,
+        listens_on: host_address(host_ip.as_deref()),
+    })
+}
+
+/// The IP of a short-syntax port, if it names one: `127.0.0.1:8080:80`, `[::1]:8080:80`.
+fn short_host_ip(spec: &str) -> Option<String> {
+    if let Some(bracketed) = spec.strip_prefix('[') {
+        return bracketed.split_once(']').map(|(ip, _)| ip.to_owned());
+    }
+    // `${BIND:-127.0.0.1}:8080:80`: the colons of the default belong to the variable.
+    if spec.starts_with("${") {
+        let end = spec.find('}')?;
+        return Some(spec[..=end].to_owned());
+    }
+    let parts: Vec<&str> = spec.rsplitn(3, ':').collect();
+    (parts.len() == 3).then(|| parts[2].to_owned())
+}
+
+fn host_address(ip: Option<&str>) -> HostAddress {
+    let Some(ip) = ip.map(str::trim) else {
+        return HostAddress::Every;
+    };
+    let ip = match ip.strip_prefix("${") {
+        Some(variable) => {
+            let inner = variable.strip_suffix('}').unwrap_or(variable);
+            match inner.split_once(":-").or_else(|| inner.split_once('-')) {
+                Some((_, default)) => default,
+                None => return HostAddress::Unknown,
+            }
+        }
+        None => ip,
+    };
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    match ip {
+        "" | "0.0.0.0" | "::" => HostAddress::Every,
+        ip => HostAddress::One(ip.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addresses(ports: &str) -> Vec<(String, usize, HostAddress)> {
+        let text = format!("services:\n  app:\n    image: app:1\n    ports:\n{ports}");
+        Compose::parse(&text).unwrap().services[0]
+            .ports
+            .iter()
+            .map(|port| (port.spec.clone(), port.line, port.listens_on.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn every_interface_is_seen_in_each_short_form() {
+        let every = addresses(
+            "      - 8080\n      - \"8080:80\"\n      - \"0.0.0.0:8080:80\"\n      - \"[::]:8080:80/tcp\"\n",
+        );
+        assert!(
+            every
+                .iter()
+                .all(|(_, _, address)| *address == HostAddress::Every),
+            "{every:?}"
+        );
+        assert_eq!(
+            every.iter().map(|(_, line, _)| *line).collect::<Vec<_>>(),
+            [5, 6, 7, 8]
+        );
+        let one = addresses(
+            "      - \"127.0.0.1:8080:80\"\n      - \"[::1]:8080:80\"\n      - \"${BIND:-127.0.0.1}:8080:80\"\n",
+        );
+        assert_eq!(one[0].2, HostAddress::One("127.0.0.1".into()));
+        assert_eq!(one[1].2, HostAddress::One("::1".into()));
+        assert_eq!(one[2].2, HostAddress::One("127.0.0.1".into()));
+        let unknown = addresses("      - \"${BIND}:8080:80\"\n");
+        assert_eq!(unknown[0].2, HostAddress::Unknown);
+    }
+
+    #[test]
+    fn the_long_syntax_keeps_its_fields_and_its_line() {
+        let ports = addresses(
+            "      - target: 80\n        published: \"8080\"\n      - target: 80\n        published: 8081\n        host_ip: 127.0.0.1\n      - target: 80\n        host_ip: \"::\"\n",
+        );
+        assert_eq!(
+            ports,
+            [
+                ("8080:80".to_owned(), 5, HostAddress::Every),
+                (
+                    "127.0.0.1:8081:80".to_owned(),
+                    7,
+                    HostAddress::One("127.0.0.1".into())
+                ),
+                ("[::]::80".to_owned(), 10, HostAddress::Every),
+            ]
+        );
+    }
+
+    #[test]
+    fn merge_keys_bring_the_shared_settings_in() {
+        let compose = Compose::parse(
+            "x-hardened: &hardened\n  cap_drop: [ALL]\n  security_opt: [\"no-new-privileges:true\"]\n  deploy:\n    resources:\n      limits: {cpus: \"0.5\", memory: 128M}\nservices:\n  web:\n    <<: *hardened\n    image: web:1\n  worker:\n    image: worker:1\n",
+        )
+        .unwrap();
+        let web = &compose.services[0];
+        assert_eq!((web.name.as_str(), web.line), ("web", 8));
+        assert!(web.limited);
+        assert_eq!(web.cap_drop, ["ALL"]);
+        assert!(!compose.services[1].limited);
+    }
+
+    #[test]
+    fn a_disabled_healthcheck_and_restart_no_do_not_count() {
+        let compose = Compose::parse(
+            "services:\n  app:\n    image: app:1\n    restart: \"no\"\n    healthcheck:\n      disable: true\n",
+        )
+        .unwrap();
+        assert!(!compose.services[0].healthcheck);
+        assert!(!compose.services[0].restart);
+    }
+
+    #[test]
+    fn a_file_that_is_not_compose_is_an_error() {
+        assert!(Compose::parse("services: [1, 2\n").is_err());
+        assert!(Compose::parse("services:\n  app:\n    ports: 8080\n").is_err());
+        assert_eq!(Compose::parse("").unwrap(), Compose::default());
     }
 }

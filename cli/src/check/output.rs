@@ -50,54 +50,139 @@ pub fn json(findings: &[Finding]) -> String {
     serde_json::to_string_pretty(&json!({ "findings": findings })).expect("findings serialise")
 }
 
+/// SARIF 2.1.0, typed: hadolint's rules (with `--with-hadolint`) join ours in the rule list,
+/// so every result's `ruleIndex` points at its rule.
 pub fn sarif(findings: &[Finding]) -> String {
+    use serde_sarif::sarif;
     let level = |severity: Severity| match severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
         Severity::Info => "note",
     };
-    let rules: Vec<_> = RULES
+    let mut rules: Vec<sarif::ReportingDescriptor> = RULES
         .iter()
         .map(|rule| {
-            json!({
-                "id": rule.id,
-                "name": rule.title,
-                "shortDescription": { "text": rule.title },
-                "fullDescription": { "text": rule.why },
-                "help": { "text": format!("{}\n\n{}", rule.fix, rule.explain) },
-                "defaultConfiguration": { "level": level(rule.severity) },
-            })
+            sarif::ReportingDescriptor::builder()
+                .id(rule.id)
+                .name(rule.title)
+                .short_description(message_string(rule.title))
+                .full_description(message_string(rule.why))
+                .help(message_string(&format!("{}\n\n{}", rule.fix, rule.explain)))
+                .default_configuration(
+                    sarif::ReportingConfiguration::builder()
+                        .level(json!(level(rule.severity)))
+                        .build(),
+                )
+                .build()
         })
         .collect();
-    let results: Vec<_> = findings
-        .iter()
-        .map(|finding| {
-            json!({
-                "ruleId": finding.rule,
-                "ruleIndex": RULES.iter().position(|rule| rule.id == finding.rule),
-                "level": level(finding.severity),
-                "message": { "text": format!("{} {}", finding.message, finding.fix) },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": finding.file },
-                        "region": { "startLine": finding.line },
-                    }
-                }],
-            })
-        })
-        .collect();
-    serde_json::to_string_pretty(&json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "cargo-microservice check",
-                "informationUri": "https://github.com/cargo-microservice/cargo-microservice",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "results": results,
-        }],
-    }))
-    .expect("SARIF serialises")
+    let mut ids: Vec<String> = RULES.iter().map(|rule| rule.id.to_owned()).collect();
+    let mut results = Vec::new();
+    for finding in findings {
+        let index = match ids.iter().position(|id| *id == finding.rule) {
+            Some(index) => index,
+            None => {
+                // A rule of another tool (hadolint): described once, from the finding.
+                rules.push(
+                    sarif::ReportingDescriptor::builder()
+                        .id(finding.rule.as_str())
+                        .help_uri(finding.fix.as_str())
+                        .full_description(message_string(&finding.why))
+                        .build(),
+                );
+                ids.push(finding.rule.clone());
+                ids.len() - 1
+            }
+        };
+        let result_level = match finding.severity {
+            Severity::Error => sarif::ResultLevel::Error,
+            Severity::Warning => sarif::ResultLevel::Warning,
+            Severity::Info => sarif::ResultLevel::Note,
+        };
+        results.push(
+            sarif::Result::builder()
+                .rule_id(finding.rule.as_str())
+                .rule_index(index as i64)
+                .level(result_level)
+                .message(
+                    sarif::Message::builder()
+                        .text(format!("{} {}", finding.message, finding.fix))
+                        .build(),
+                )
+                .locations(vec![
+                    sarif::Location::builder()
+                        .physical_location(
+                            sarif::PhysicalLocation::builder()
+                                .artifact_location(
+                                    sarif::ArtifactLocation::builder()
+                                        .uri(uri(&finding.file))
+                                        .build(),
+                                )
+                                .region(
+                                    sarif::Region::builder()
+                                        .start_line(finding.line.max(1) as i64)
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                        .build(),
+                ])
+                .build(),
+        );
+    }
+    let log = sarif::Sarif::builder()
+        .schema(sarif::SCHEMA_URL)
+        .version(json!("2.1.0"))
+        .runs(vec![
+            sarif::Run::builder()
+                .tool(
+                    sarif::Tool::builder()
+                        .driver(
+                            sarif::ToolComponent::builder()
+                                .name("cargo-microservice check")
+                                .information_uri(
+                                    "https://github.com/cargo-microservice/cargo-microservice",
+                                )
+                                .version(env!("CARGO_PKG_VERSION"))
+                                .rules(rules)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .results(results)
+                .build(),
+        ])
+        .build();
+    serde_json::to_string_pretty(&log).expect("SARIF serialises")
+}
+
+fn message_string(text: &str) -> serde_sarif::sarif::MultiformatMessageString {
+    serde_sarif::sarif::MultiformatMessageString::builder()
+        .text(text)
+        .build()
+}
+
+/// A relative path as a URI reference: every byte but the unreserved ones and `/` encoded.
+fn uri(path: &str) -> String {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const PATH: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/');
+    utf8_percent_encode(path, PATH).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_uris_are_percent_encoded() {
+        assert_eq!(uri("Dockerfile"), "Dockerfile");
+        assert_eq!(uri("deploy/Dockerfile prod"), "deploy/Dockerfile%20prod");
+        assert_eq!(uri("Dockerfile.100%#1"), "Dockerfile.100%25%231");
+        assert_eq!(uri("é"), "%C3%A9");
+    }
 }

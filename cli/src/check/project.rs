@@ -40,12 +40,19 @@ pub struct Project {
     pub dockerfiles: Vec<Source<Model>>,
     pub cargo: Option<Cargo>,
     pub compose: Vec<Source<Compose>>,
-    /// The .dockerignore patterns, if there is one.
-    pub dockerignore: Option<Vec<String>>,
+    /// `.dockerignore` and the per-Dockerfile `<Dockerfile>.dockerignore` files.
+    pub dockerignores: Vec<DockerIgnore>,
     /// Files that hold secrets and sit in the build context: `.env`, `.env.*`.
     pub env_files: Vec<String>,
     /// Ports the code binds by default, with where it says so.
     pub code_ports: Vec<(u16, String, usize)>,
+}
+
+/// An ignore file for the build context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DockerIgnore {
+    pub path: String,
+    pub patterns: Vec<String>,
 }
 
 const COMPOSE_FILES: [&str; 4] = [
@@ -63,16 +70,18 @@ impl Project {
             .map(|entry| entry.file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        let read = |name: &str| -> Result<String> {
-            let bytes = fs_err::read(root.join(name))?;
-            Ok(String::from_utf8_lossy(&bytes).into_owned())
-        };
         let mut dockerfiles = Vec::new();
         for name in names.iter().filter(|name| is_dockerfile(name)) {
-            let text = read(name)?;
+            let text = read_text(root, name)?;
+            let parsed = Model::parse(&text);
+            anyhow::ensure!(
+                !parsed.stages.is_empty(),
+                "{name} has no FROM instruction, so it is not a Dockerfile Docker can build: \
+                 start it with `FROM <image>`, or rename it if it is something else"
+            );
             dockerfiles.push(Source {
                 path: name.clone(),
-                parsed: Model::parse(&text),
+                parsed,
                 text,
             });
         }
@@ -81,7 +90,7 @@ impl Project {
             .iter()
             .filter(|name| COMPOSE_FILES.contains(&name.as_str()))
         {
-            let text = read(name)?;
+            let text = read_text(root, name)?;
             let parsed = Compose::parse(&text).with_context(|| format!("while reading {name}"))?;
             compose.push(Source {
                 path: name.clone(),
@@ -89,15 +98,18 @@ impl Project {
                 parsed,
             });
         }
-        let dockerignore = names.iter().any(|name| name == ".dockerignore").then(|| {
-            read(".dockerignore")
-                .unwrap_or_default()
-                .lines()
-                .map(str::trim)
-                .filter(|line| !line.is_empty() && !line.starts_with('#'))
-                .map(str::to_owned)
-                .collect()
-        });
+        let mut dockerignores = Vec::new();
+        for name in names.iter().filter(|name| name.ends_with(".dockerignore")) {
+            dockerignores.push(DockerIgnore {
+                path: name.clone(),
+                patterns: read_text(root, name)?
+                    .lines()
+                    .map(str::trim)
+                    .filter(|line| !line.is_empty() && !line.starts_with('#'))
+                    .map(str::to_owned)
+                    .collect(),
+            });
+        }
         let env_files = names
             .iter()
             .filter(|name| *name == ".env" || name.starts_with(".env."))
@@ -114,19 +126,32 @@ impl Project {
             dockerfiles,
             cargo,
             compose,
-            dockerignore,
+            dockerignores,
             env_files,
             code_ports,
         })
     }
 
-    /// Whether `.dockerignore` excludes `path` (a top-level name such as `target` or `.env`).
+    /// The ignore file a build with `dockerfile` reads: BuildKit prefers
+    /// `<Dockerfile>.dockerignore` beside it to the context's `.dockerignore`.
+    pub fn dockerignore_for(&self, dockerfile: &str) -> Option<&DockerIgnore> {
+        let own = format!("{dockerfile}.dockerignore");
+        self.dockerignores
+            .iter()
+            .find(|ignore| ignore.path == own)
+            .or_else(|| {
+                self.dockerignores
+                    .iter()
+                    .find(|ignore| ignore.path == ".dockerignore")
+            })
+    }
+}
+
+impl DockerIgnore {
+    /// Whether it excludes `path` (a top-level name such as `target` or `.env`).
     pub fn ignores(&self, path: &str) -> bool {
-        let Some(patterns) = &self.dockerignore else {
-            return false;
-        };
         let mut ignored = false;
-        for pattern in patterns {
+        for pattern in &self.patterns {
             let (negated, pattern) = match pattern.strip_prefix('!') {
                 Some(rest) => (true, rest),
                 None => (false, pattern.as_str()),
@@ -144,7 +169,35 @@ impl Project {
     }
 }
 
+/// A file's text, refused with the reason when it is not UTF-8 text (binary, UTF-16).
+fn read_text(root: &Path, name: &str) -> Result<String> {
+    let bytes = fs_err::read(root.join(name))?;
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        anyhow::bail!(
+            "{name} is UTF-16 text, and Docker reads UTF-8 only: convert it \
+             (iconv -f UTF-16 -t UTF-8 {name} > {name}.utf8 && mv {name}.utf8 {name})"
+        );
+    }
+    let text = String::from_utf8(bytes).map_err(|error| {
+        anyhow::anyhow!(
+            "{name} is not UTF-8 text (an invalid byte at offset {}): is it a binary file? \
+             check reads Dockerfiles, Cargo.toml and compose files as UTF-8",
+            error.utf8_error().valid_up_to()
+        )
+    })?;
+    if let Some(at) = text.find('\0') {
+        anyhow::bail!(
+            "{name} holds a NUL byte at offset {at}: it is binary (or UTF-16 without a BOM), \
+             not a text file check can read"
+        );
+    }
+    Ok(text)
+}
+
 fn is_dockerfile(name: &str) -> bool {
+    if name.ends_with(".dockerignore") {
+        return false;
+    }
     name == "Dockerfile"
         || name == "Containerfile"
         || name.starts_with("Dockerfile.")
@@ -174,7 +227,7 @@ pub fn line_of(text: &str, needle: &str) -> usize {
 }
 
 fn load_cargo(root: &Path) -> Result<Cargo> {
-    let manifest_text = fs_err::read_to_string(root.join("Cargo.toml"))?;
+    let manifest_text = read_text(root, "Cargo.toml")?;
     let manifest: toml::Table =
         toml::from_str(&manifest_text).context("while reading Cargo.toml")?;
     let mut cargo = Cargo {
@@ -187,31 +240,32 @@ fn load_cargo(root: &Path) -> Result<Cargo> {
         .and_then(|profile| profile.get("release"))
         .and_then(|release| release.as_table())
         .cloned();
-    let workspace_package = manifest
-        .get("workspace")
+    let workspace = manifest.get("workspace").and_then(|w| w.as_table());
+    let workspace_package = workspace
         .and_then(|w| w.get("package"))
-        .and_then(|p| p.as_table())
-        .cloned();
+        .and_then(|p| p.as_table());
+    let workspace_dependencies = workspace
+        .and_then(|w| w.get("dependencies"))
+        .and_then(|d| d.as_table());
     let mut packages = vec![(String::new(), manifest.clone(), manifest_text.clone())];
-    if let Some(members) = manifest
-        .get("workspace")
-        .and_then(|w| w.get("members"))
-        .and_then(|m| m.as_array())
-    {
-        for member in members.iter().filter_map(|member| member.as_str()) {
-            for dir in expand_member(root, member) {
-                let path = dir.join("Cargo.toml");
-                if let Ok(text) = fs_err::read_to_string(&path)
-                    && let Ok(table) = toml::from_str::<toml::Table>(&text)
-                {
-                    let relative = dir
-                        .strip_prefix(root)
-                        .unwrap_or(&dir)
-                        .to_string_lossy()
-                        .replace('\\', "/");
-                    packages.push((relative, table, text));
-                }
-            }
+    if let Some(workspace) = workspace {
+        for dir in workspace_members(root, workspace)? {
+            let relative = dir
+                .strip_prefix(root)
+                .unwrap_or(&dir)
+                .to_string_lossy()
+                .replace('\\', "/");
+            let member_manifest = format!("{relative}/Cargo.toml");
+            let text = read_text(root, &member_manifest).with_context(|| {
+                format!(
+                    "while reading workspace member {relative}: workspace.members in \
+                     Cargo.toml lists it, and cargo fails to load it the same way"
+                )
+            })?;
+            let table = toml::from_str::<toml::Table>(&text).with_context(|| {
+                format!("while reading {member_manifest}, a workspace member: it is not a valid manifest")
+            })?;
+            packages.push((relative, table, text));
         }
     }
     for (dir, table, text) in &packages {
@@ -229,11 +283,7 @@ fn load_cargo(root: &Path) -> Result<Cargo> {
                 toml::Value::Table(t)
                     if t.get("workspace").and_then(|w| w.as_bool()) == Some(true) =>
                 {
-                    workspace_package
-                        .as_ref()?
-                        .get(key)?
-                        .as_str()
-                        .map(str::to_owned)
+                    workspace_package?.get(key)?.as_str().map(str::to_owned)
                 }
                 _ => None,
             }
@@ -243,9 +293,6 @@ fn load_cargo(root: &Path) -> Result<Cargo> {
         }
         if cargo.edition.is_none() {
             cargo.edition = inherited("edition");
-        }
-        if dir.is_empty() {
-            cargo.manifest = manifest_path.clone();
         }
         let package_dir = root.join(dir);
         let name = package
@@ -277,53 +324,154 @@ fn load_cargo(root: &Path) -> Result<Cargo> {
             }
         }
         if let Some(dependencies) = table.get("dependencies").and_then(|d| d.as_table()) {
-            for (dep_name, spec) in dependencies {
-                let table = spec.as_table();
-                let dependency = Dependency {
-                    default_features: table
-                        .and_then(|t| t.get("default-features"))
-                        .and_then(|v| v.as_bool())
-                        .unwrap_or(true),
-                    features: table
-                        .and_then(|t| t.get("features"))
-                        .and_then(|f| f.as_array())
-                        .map(|features| {
-                            features
-                                .iter()
-                                .filter_map(|f| f.as_str().map(str::to_owned))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    manifest: manifest_path.clone(),
-                    line: text
-                        .lines()
-                        .position(|line| {
-                            line.trim_start().starts_with(&format!("{dep_name} "))
-                                || line.trim_start().starts_with(&format!("{dep_name}="))
-                        })
-                        .map_or(1, |index| index + 1),
-                };
-                cargo.dependencies.insert(dep_name.clone(), dependency);
+            for (key, spec) in dependencies {
+                let (name, dependency) = dependency(key, spec, workspace_dependencies);
+                cargo.dependencies.insert(
+                    name,
+                    Dependency {
+                        manifest: manifest_path.clone(),
+                        line: dependency_line(text, key),
+                        ..dependency
+                    },
+                );
             }
         }
     }
     Ok(cargo)
 }
 
-/// `crates/*` and plain paths, the member forms almost every workspace uses.
-fn expand_member(root: &Path, member: &str) -> Vec<PathBuf> {
-    match member.strip_suffix("/*") {
-        Some(parent) => fs_err::read_dir(root.join(parent))
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .map(|entry| entry.path())
-                    .filter(|path| path.is_dir())
+/// A dependency as cargo resolves its declaration: `foo.workspace = true` takes the
+/// workspace's entry and adds its own features; `package = "..."` renames.
+fn dependency(
+    key: &str,
+    spec: &toml::Value,
+    workspace_dependencies: Option<&toml::Table>,
+) -> (String, Dependency) {
+    let own = spec.as_table();
+    let inherits = own
+        .and_then(|t| t.get("workspace"))
+        .and_then(|w| w.as_bool())
+        == Some(true);
+    let base = inherits
+        .then(|| workspace_dependencies?.get(key)?.as_table())
+        .flatten();
+    let features = |table: Option<&toml::Table>| -> Vec<String> {
+        table
+            .and_then(|t| t.get("features"))
+            .and_then(|f| f.as_array())
+            .map(|features| {
+                features
+                    .iter()
+                    .filter_map(|f| f.as_str().map(str::to_owned))
                     .collect()
             })
-            .unwrap_or_default(),
-        None => vec![root.join(member)],
+            .unwrap_or_default()
+    };
+    let setting = |name: &str| {
+        [own, base]
+            .into_iter()
+            .flatten()
+            .find_map(|table| table.get(name))
+    };
+    let default_features = match base {
+        // cargo takes default features from the workspace's entry when a member inherits.
+        Some(base) => base
+            .get("default-features")
+            .or(base.get("default_features")),
+        None => setting("default-features").or(setting("default_features")),
     }
+    .and_then(|v| v.as_bool())
+    .unwrap_or(true);
+    let mut all_features = features(base);
+    all_features.extend(features(own));
+    let name = setting("package")
+        .and_then(|p| p.as_str())
+        .unwrap_or(key)
+        .to_owned();
+    (
+        name,
+        Dependency {
+            default_features,
+            features: all_features,
+            ..Dependency::default()
+        },
+    )
+}
+
+/// The line declaring a dependency: `name = ...`, `name.workspace = true`, `[dependencies.name]`.
+fn dependency_line(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|line| {
+            let line = line.trim_start();
+            let declares = line.strip_prefix(key).is_some_and(|rest| {
+                rest.trim_start().starts_with(['=', '.'])
+                    || rest.starts_with(char::is_whitespace) && rest.trim_start().starts_with('=')
+            });
+            declares || line.trim_end() == format!("[dependencies.{key}]")
+        })
+        .map_or(1, |index| index + 1)
+}
+
+/// The member directories as cargo expands `workspace.members` (glob patterns, with `exclude`
+/// applied to what a pattern matched), the root package itself left out.
+fn workspace_members(root: &Path, workspace: &toml::Table) -> Result<Vec<PathBuf>> {
+    let strings = |key: &str| -> Vec<String> {
+        workspace
+            .get(key)
+            .and_then(|m| m.as_array())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| item.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let excluded: Vec<PathBuf> = strings("exclude")
+        .iter()
+        .map(|path| normalise(&root.join(path)))
+        .collect();
+    let mut members: Vec<PathBuf> = Vec::new();
+    for member in strings("members") {
+        let literal = normalise(&root.join(&member));
+        let pattern = literal.to_string_lossy().into_owned();
+        let matched: Vec<PathBuf> = glob::glob(&pattern)
+            .with_context(|| format!("workspace.members has {member:?}, not a valid glob pattern"))?
+            .filter_map(|path| path.ok())
+            .collect();
+        // As cargo does: a pattern that matches nothing stands for the path itself, and of
+        // what it matches only directories count.
+        let paths = if matched.is_empty() {
+            vec![literal.clone()]
+        } else {
+            matched
+                .into_iter()
+                .filter(|path| path.is_dir())
+                .filter(|path| *path == literal || !excluded.iter().any(|ex| path.starts_with(ex)))
+                .collect()
+        };
+        for path in paths {
+            if path != normalise(root) && !members.contains(&path) {
+                members.push(path);
+            }
+        }
+    }
+    Ok(members)
+}
+
+/// `a/./b/../c` as `a/c`, without touching the file system.
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Ports the code binds by default: `"0.0.0.0:8080"`, `("0.0.0.0", 8080)`, `PORT: u16 = 8080`.

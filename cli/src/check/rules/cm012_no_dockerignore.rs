@@ -13,7 +13,7 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &DockerfileContext, report: &mut Report) {
-    if context.project.dockerignore.is_none() && context.model.copies_context() {
+    if context.dockerignore().is_none() && context.model.copies_context() {
         report.at(
             context.model.first_local_copy_line(),
             "`COPY . .` sends the whole directory, and there is no .dockerignore",
@@ -28,15 +28,15 @@ mod tests {
 
     #[test]
     fn fires_on_copy_dot_without_dockerignore() {
-        let fixture = Fixture::dockerfile("FROM rust:1.95-trixie\nCOPY . .\n")
-            .with_project(|project| project.dockerignore = None);
+        let fixture =
+            Fixture::dockerfile("FROM rust:1.95-trixie\nCOPY . .\n").with_dockerignore(None);
         assert_eq!(fixture.findings(&RULE), ["Dockerfile:2"]);
     }
 
     #[test]
     fn near_miss_no_context_copy() {
         let fixture = Fixture::dockerfile("FROM rust:1.95-trixie\nCOPY Cargo.toml .\n")
-            .with_project(|project| project.dockerignore = None);
+            .with_dockerignore(None);
         assert!(fixture.findings(&RULE).is_empty());
     }
 }

@@ -13,12 +13,12 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &DockerfileContext, report: &mut Report) {
-    if context.project.dockerignore.is_some()
+    if let Some(ignore) = context.dockerignore()
         && context.model.copies_context()
-        && !context.project.ignores("target")
+        && !ignore.ignores("target")
     {
         report.in_file(
-            ".dockerignore",
+            &ignore.path,
             1,
             "target/ is not excluded from the build context",
         );
@@ -33,14 +33,14 @@ mod tests {
     #[test]
     fn fires_when_target_is_not_ignored() {
         let fixture = Fixture::dockerfile("FROM rust:1.95-trixie\nCOPY . .\n")
-            .with_project(|project| project.dockerignore = Some(vec![".git".into()]));
+            .with_dockerignore(Some(&[".git"]));
         assert_eq!(fixture.findings(&RULE), [".dockerignore:1"]);
     }
 
     #[test]
     fn near_miss_a_rooted_pattern() {
         let fixture = Fixture::dockerfile("FROM rust:1.95-trixie\nCOPY . .\n")
-            .with_project(|project| project.dockerignore = Some(vec!["/target".into()]));
+            .with_dockerignore(Some(&["/target"]));
         assert!(fixture.findings(&RULE).is_empty());
     }
 }

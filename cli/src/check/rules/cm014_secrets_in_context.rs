@@ -18,7 +18,10 @@ fn check(context: &DockerfileContext, report: &mut Report) {
     }
     let line = context.model.first_local_copy_line();
     for env_file in &context.project.env_files {
-        if !context.project.ignores(env_file) {
+        if !context
+            .dockerignore()
+            .is_some_and(|ignore| ignore.ignores(env_file))
+        {
             report.at(
                 line,
                 format!(
@@ -36,21 +39,17 @@ mod tests {
 
     #[test]
     fn fires_on_an_env_file_not_ignored() {
-        let fixture =
-            Fixture::dockerfile("FROM rust:1.95-trixie\nCOPY . .\n").with_project(|project| {
-                project.env_files = vec![".env".into(), ".env.local".into()];
-                project.dockerignore = Some(vec!["target".into(), ".env".into()]);
-            });
+        let fixture = Fixture::dockerfile("FROM rust:1.95-trixie\nCOPY . .\n")
+            .with_dockerignore(Some(&["target", ".env"]))
+            .with_project(|project| project.env_files = vec![".env".into(), ".env.local".into()]);
         assert_eq!(fixture.findings(&RULE), ["Dockerfile:2"]);
     }
 
     #[test]
     fn near_miss_env_files_ignored() {
-        let fixture =
-            Fixture::dockerfile("FROM rust:1.95-trixie\nCOPY . .\n").with_project(|project| {
-                project.env_files = vec![".env".into(), ".env.local".into()];
-                project.dockerignore = Some(vec!["target".into(), ".env*".into()]);
-            });
+        let fixture = Fixture::dockerfile("FROM rust:1.95-trixie\nCOPY . .\n")
+            .with_dockerignore(Some(&["target", ".env*"]))
+            .with_project(|project| project.env_files = vec![".env".into(), ".env.local".into()]);
         assert!(fixture.findings(&RULE).is_empty());
     }
 }

@@ -1,6 +1,7 @@
 //! CM024: a port published on every interface of the host.
 
 use super::prelude::*;
+use crate::check::compose::HostAddress;
 
 pub const RULE: Rule = Rule {
     id: "CM024",
@@ -14,7 +15,11 @@ pub const RULE: Rule = Rule {
 
 fn check(context: &ComposeContext, report: &mut Report) {
     for service in &context.compose.services {
-        for port in service.ports.iter().filter(|port| port.host_ip.is_none()) {
+        for port in service
+            .ports
+            .iter()
+            .filter(|port| port.listens_on == HostAddress::Every)
+        {
             report.at(
                 port.line,
                 format!(
@@ -32,11 +37,19 @@ mod tests {
     use crate::check::rules::testing::Fixture;
 
     #[test]
-    fn fires_on_a_short_port_mapping() {
+    fn fires_on_every_form_of_every_interface() {
         let fixture = Fixture::compose(
-            "services:\n  app:\n    image: app:1\n    ports:\n      - \"8080:8080\"\n",
+            "services:\n  app:\n    image: app:1\n    ports:\n      - \"8080:8080\"\n      - \"0.0.0.0:8081:8081\"\n      - \"[::]:8082:8082\"\n      - target: 8083\n        published: 8083\n",
         );
-        assert_eq!(fixture.findings(&RULE), ["compose.yaml:5"]);
+        assert_eq!(
+            fixture.findings(&RULE),
+            [
+                "compose.yaml:5",
+                "compose.yaml:6",
+                "compose.yaml:7",
+                "compose.yaml:8"
+            ]
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@ mod cm025_build_and_run;
 use super::Finding;
 use super::compose::Compose;
 use super::model::Model;
-use super::project::{Project, Source};
+use super::project::{DockerIgnore, Project, Source};
 use serde::Serialize;
 
 /// Every rule, in id order: what `--explain`, SARIF's rule list and the checker read.
@@ -108,6 +108,13 @@ pub struct DockerfileContext<'a> {
     pub project: &'a Project,
     pub path: &'a str,
     pub model: &'a Model,
+}
+
+impl DockerfileContext<'_> {
+    /// The ignore file a build of this Dockerfile reads, if any.
+    pub fn dockerignore(&self) -> Option<&DockerIgnore> {
+        self.project.dockerignore_for(self.path)
+    }
 }
 
 /// One compose file and the project around it.
@@ -241,7 +248,10 @@ pub mod testing {
                     }],
                     cargo: Some(cargo),
                     compose: Vec::new(),
-                    dockerignore: Some(vec!["target".into(), ".env".into()]),
+                    dockerignores: vec![DockerIgnore {
+                        path: ".dockerignore".into(),
+                        patterns: vec!["target".into(), ".env".into()],
+                    }],
                     env_files: Vec::new(),
                     code_ports: vec![(8080, "src/main.rs".into(), 1)],
                 },
@@ -268,6 +278,18 @@ pub mod testing {
             self.with_cargo(|cargo| {
                 cargo.dependencies.insert(name.to_owned(), dependency);
             })
+        }
+
+        /// `.dockerignore` with these patterns, or none at all.
+        pub fn with_dockerignore(mut self, patterns: Option<&[&str]>) -> Fixture {
+            self.project.dockerignores = patterns
+                .map(|patterns| DockerIgnore {
+                    path: ".dockerignore".into(),
+                    patterns: patterns.iter().map(|p| p.to_string()).collect(),
+                })
+                .into_iter()
+                .collect();
+            self
         }
 
         pub fn with_project(mut self, edit: impl FnOnce(&mut Project)) -> Fixture {
