@@ -394,3 +394,127 @@ fn backup_path(target: &Path) -> PathBuf {
         std::process::id()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::collections::BTreeMap;
+
+    /// Every path under `dir` with its bytes (`None` for a directory).
+    fn tree(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
+        let mut entries = BTreeMap::new();
+        let mut pending = vec![dir.to_owned()];
+        while let Some(current) = pending.pop() {
+            for entry in std::fs::read_dir(&current).unwrap() {
+                let path = entry.unwrap().path();
+                let key = path.strip_prefix(dir).unwrap().display().to_string();
+                if path.is_dir() {
+                    pending.push(path);
+                    entries.insert(key, None);
+                } else {
+                    entries.insert(key, Some(std::fs::read(&path).unwrap()));
+                }
+            }
+        }
+        entries
+    }
+
+    fn write_files(dir: &Path, files: &[(&str, &str)]) {
+        for (path, text) in files {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+    }
+
+    /// Stops the write at each of its steps in turn (a failure or a signal part-way, in the
+    /// temporaries or among the renames): every time, the user's files are as they were.
+    #[test]
+    fn a_write_stopped_at_any_step_leaves_the_users_files_as_they_were() {
+        let rendered = tempfile::tempdir().unwrap();
+        write_files(
+            rendered.path(),
+            &[
+                ("Cargo.toml", "new manifest"),
+                (".gitignore", "new ignore"),
+                ("src/main.rs", "new main"),
+                ("tests/api/main.rs", "new test"),
+            ],
+        );
+        let mut step = 0;
+        loop {
+            let root = tempfile::tempdir().unwrap();
+            let project = root.path().join("dest/orders");
+            write_files(
+                &project,
+                &[
+                    ("Cargo.toml", "user manifest"),
+                    (".gitignore", "user ignore"),
+                    ("NOTES.md", "user notes"),
+                ],
+            );
+            let before = tree(root.path());
+            let plan = plan(rendered.path(), &project).unwrap();
+            let calls = Cell::new(0);
+            let stop = || {
+                calls.set(calls.get() + 1);
+                (calls.get() > step).then(|| anyhow!("stopped at step {step}"))
+            };
+
+            let result = write(&plan, &stop);
+
+            if result.is_ok() {
+                assert_eq!(
+                    std::fs::read_to_string(project.join("Cargo.toml")).unwrap(),
+                    "new manifest"
+                );
+                assert_eq!(
+                    std::fs::read_to_string(project.join("NOTES.md")).unwrap(),
+                    "user notes"
+                );
+                assert!(step > 8, "a write of 4 files has more than 8 steps");
+                assert!(
+                    tree(root.path())
+                        .keys()
+                        .all(|path| !path.contains(".cargo-microservice-")),
+                    "a temporary or a backup was left behind"
+                );
+                break;
+            }
+            assert_eq!(tree(root.path()), before, "stopped at step {step}");
+            step += 1;
+        }
+    }
+
+    #[test]
+    fn the_plan_creates_missing_directories_parents_first_and_marks_replacements() {
+        let rendered = tempfile::tempdir().unwrap();
+        write_files(
+            rendered.path(),
+            &[("Cargo.toml", "x"), ("tests/api/main.rs", "y")],
+        );
+        let root = tempfile::tempdir().unwrap();
+        let project = root.path().join("a/b/orders");
+
+        let plan = plan(rendered.path(), &project).unwrap();
+
+        let relative: Vec<PathBuf> = plan
+            .create_dirs
+            .iter()
+            .map(|dir| dir.strip_prefix(root.path()).unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            relative,
+            [
+                "a",
+                "a/b",
+                "a/b/orders",
+                "a/b/orders/tests",
+                "a/b/orders/tests/api"
+            ]
+            .map(PathBuf::from)
+        );
+        assert!(plan.files.iter().all(|file| !file.replaces));
+    }
+}

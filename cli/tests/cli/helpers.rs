@@ -134,8 +134,9 @@ impl Drop for Mount {
 }
 
 /// A user's project directory as `--force` finds it: files the template also writes, with the
-/// user's own content, and one it does not.
+/// user's own content, and one it does not; and a file of theirs beside the project.
 pub fn users_project(root: &Path) -> PathBuf {
+    std::fs::write(root.join("beside.txt"), "the user's file outside the project\n").unwrap();
     let project = root.join("orders");
     std::fs::create_dir_all(project.join("src")).unwrap();
     for (file, text) in [
