@@ -13,6 +13,14 @@ pub fn cli(args: &[&str]) -> Command {
     command
 }
 
+/// `new <name> --vcs none --destination <root> <flags>`: a project with no repository, the
+/// usual shape of a test's run.
+pub fn new_in(root: &Path, name: &str, flags: &[&str]) -> Command {
+    let mut command = cli(&["new", name, "--vcs", "none", "--destination"]);
+    command.arg(root).args(flags);
+    command
+}
+
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -136,7 +144,11 @@ impl Drop for Mount {
 /// A user's project directory as `--force` finds it: files the template also writes, with the
 /// user's own content, and one it does not; and a file of theirs beside the project.
 pub fn users_project(root: &Path) -> PathBuf {
-    std::fs::write(root.join("beside.txt"), "the user's file outside the project\n").unwrap();
+    std::fs::write(
+        root.join("beside.txt"),
+        "the user's file outside the project\n",
+    )
+    .unwrap();
     let project = root.join("orders");
     std::fs::create_dir_all(project.join("src")).unwrap();
     for (file, text) in [

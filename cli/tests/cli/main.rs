@@ -447,14 +447,7 @@ fn new_initialises_git_as_cargo_new_does() {
     let git = |dir: &Path, args: &[&str]| run(clean_command("git").current_dir(dir).args(args));
 
     let created = run_ok(&mut cli(&["new", "orders", "--destination", &arg(&root)]));
-    let skipped = run_ok(&mut cli(&[
-        "new",
-        "plain",
-        "--vcs",
-        "none",
-        "--destination",
-        &arg(&root),
-    ]));
+    let skipped = run_ok(&mut new_in(&root, "plain", &[]));
     assert!(!root.join("plain/.git").exists() && !stdout(&skipped).contains("Git:"));
     run_ok(
         clean_command("git")
@@ -505,22 +498,8 @@ fn new_warns_when_a_cargo_workspace_would_swallow_the_project() {
     )
     .unwrap();
 
-    let unlisted = run_ok(&mut cli(&[
-        "new",
-        "orders",
-        "--vcs",
-        "none",
-        "--destination",
-        &arg(&root),
-    ]));
-    let listed = run_ok(&mut cli(&[
-        "new",
-        "listed",
-        "--vcs",
-        "none",
-        "--destination",
-        &arg(&root),
-    ]));
+    let unlisted = run_ok(&mut new_in(&root, "orders", &[]));
+    let listed = run_ok(&mut new_in(&root, "listed", &[]));
 
     assert!(
         stderr(&unlisted).contains("warning: ")
@@ -538,14 +517,7 @@ fn new_warns_when_a_cargo_workspace_would_swallow_the_project() {
 fn new_prints_one_summary_and_the_engines_log_only_when_verbose() {
     let root = scratch_dir("quiet");
 
-    let quiet = run_ok(&mut cli(&[
-        "new",
-        "orders",
-        "--vcs",
-        "none",
-        "--destination",
-        &arg(&root),
-    ]));
+    let quiet = run_ok(&mut new_in(&root, "orders", &[]));
     let dry = run_ok(&mut cli(&[
         "new",
         "other",
@@ -553,15 +525,7 @@ fn new_prints_one_summary_and_the_engines_log_only_when_verbose() {
         "--destination",
         &arg(&root),
     ]));
-    let verbose = run_ok(&mut cli(&[
-        "new",
-        "loud",
-        "--vcs",
-        "none",
-        "--verbose",
-        "--destination",
-        &arg(&root),
-    ]));
+    let verbose = run_ok(&mut new_in(&root, "loud", &["--verbose"]));
 
     assert_eq!(stderr(&quiet), "");
     assert_eq!(stderr(&dry), "");
@@ -579,14 +543,7 @@ fn new_prints_one_summary_and_the_engines_log_only_when_verbose() {
 fn new_reports_the_names_the_project_carries_when_they_differ_from_what_was_typed() {
     let root = scratch_dir("names");
 
-    let output = run_ok(&mut cli(&[
-        "new",
-        "Orders API",
-        "--vcs",
-        "none",
-        "--destination",
-        &arg(&root),
-    ]));
+    let output = run_ok(&mut new_in(&root, "Orders API", &[]));
 
     assert!(root.join("orders-api/Cargo.toml").is_file());
     assert!(
@@ -594,13 +551,6 @@ fn new_reports_the_names_the_project_carries_when_they_differ_from_what_was_type
         "{}",
         stdout(&output)
     );
-    let plain = run_ok(&mut cli(&[
-        "new",
-        "orders",
-        "--vcs",
-        "none",
-        "--destination",
-        &arg(&root),
-    ]));
+    let plain = run_ok(&mut new_in(&root, "orders", &[]));
     assert!(!stdout(&plain).contains("Named from"));
 }
