@@ -208,7 +208,14 @@ fn init_git(project_dir: &Path, vcs: Vcs, warnings: &mut Vec<String>) -> Option<
 /// cargo takes a package under a workspace's root for a member it does not list, and refuses
 /// to build it; say so now rather than at the first `cargo run`.
 fn workspace_warning(project_dir: &Path) -> Option<String> {
-    let project = project_dir.canonicalize().ok()?;
+    // The destination exists by now even on a dry run; the project directory may not.
+    let project = project_dir
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .canonicalize()
+        .ok()?
+        .join(project_dir.file_name()?);
     for dir in project.ancestors().skip(1) {
         let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
             continue;

@@ -500,6 +500,7 @@ fn new_warns_when_a_cargo_workspace_would_swallow_the_project() {
 
     let unlisted = run_ok(&mut new_in(&root, "orders", &[]));
     let listed = run_ok(&mut new_in(&root, "listed", &[]));
+    let dry_run = run_ok(&mut new_in(&root, "other", &["--dry-run"]));
 
     assert!(
         stderr(&unlisted).contains("warning: ")
@@ -509,6 +510,11 @@ fn new_warns_when_a_cargo_workspace_would_swallow_the_project() {
         stderr(&unlisted)
     );
     assert_eq!(stderr(&listed), "", "a listed member needs no warning");
+    assert!(
+        stderr(&dry_run).contains("add \"other\" to that workspace's members"),
+        "a dry run warns too: {}",
+        stderr(&dry_run)
+    );
 }
 
 /// One summary on stdout; the engine's own log ("Destination: <staging dir>", "Done!") only
