@@ -2,7 +2,9 @@
 //! limits, probed over HTTP from the host, checked for uid and shell, stopped with SIGTERM, and
 //! brought up with its own compose file. And proof that the harness catches broken images.
 
+mod conformance;
 mod helpers;
+mod kubernetes;
 
 use cargo_microservice::docker::{self, Expectations, Proof};
 use helpers::*;
