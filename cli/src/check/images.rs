@@ -1,23 +1,111 @@
-//! What a base image reference says about the image: C library, Debian release, shell, default
-//! user, CA certificates, and whether its tag floats. Known families only; the rest is unknown.
+//! What a base image reference says about the image: C library and its version, the Debian
+//! release, shell, default user, CA certificates, the Rust toolchain of a builder, and whether
+//! its tag floats. Known families only; the rest is unknown, and unknown is never guessed.
 
 use crate::variants::Libc;
 
-/// Debian releases by codename, newest last; floating rust tags resolve to the newest.
-const DEBIAN: [(&str, u8); 4] = [
-    ("buster", 10),
-    ("bullseye", 11),
-    ("bookworm", 12),
-    ("trixie", 13),
+/// A Debian release an image may be built on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DebianRelease {
+    pub codename: &'static str,
+    /// The number distroless names its images by (`cc-debian12`).
+    pub number: u8,
+    /// The glibc it ships, as (major, minor); `None` while it is not released.
+    pub glibc: Option<(u32, u32)>,
+    /// The day it became stable; `None` while it is testing.
+    pub released: Option<&'static str>,
+}
+
+/// Every Debian release an image tag may name, oldest first. Source: the Debian release pages
+/// (debian.org/releases/<codename>/) and the glibc package of each (packages.debian.org).
+/// The template offers the newest two stable ones (`variants::Debian`).
+pub const DEBIAN_RELEASES: [DebianRelease; 7] = [
+    DebianRelease {
+        codename: "stretch",
+        number: 9,
+        glibc: Some((2, 24)),
+        released: Some("2017-06-17"),
+    },
+    DebianRelease {
+        codename: "buster",
+        number: 10,
+        glibc: Some((2, 28)),
+        released: Some("2019-07-06"),
+    },
+    DebianRelease {
+        codename: "bullseye",
+        number: 11,
+        glibc: Some((2, 31)),
+        released: Some("2021-08-14"),
+    },
+    DebianRelease {
+        codename: "bookworm",
+        number: 12,
+        glibc: Some((2, 36)),
+        released: Some("2023-06-10"),
+    },
+    DebianRelease {
+        codename: "trixie",
+        number: 13,
+        glibc: Some((2, 41)),
+        released: Some("2025-08-09"),
+    },
+    DebianRelease {
+        codename: "forky",
+        number: 14,
+        glibc: None,
+        released: None,
+    },
+    DebianRelease {
+        codename: "duke",
+        number: 15,
+        glibc: None,
+        released: None,
+    },
 ];
-/// The Debian release a rust image without a release in its tag is built on today.
-pub const FLOATING_DEBIAN: u8 = 13;
+
+/// The release a name or number stands for (`bookworm`, `12`).
+pub fn debian_release(word: &str) -> Option<&'static DebianRelease> {
+    DEBIAN_RELEASES
+        .iter()
+        .find(|release| release.codename == word || word.parse() == Ok(release.number))
+}
+
+/// The Debian release behind an official `rust:<version>` tag that names none: the image's
+/// default variant on the day the tag was last pushed (a `1.NN` tag stops moving when 1.NN+1
+/// comes out). Source: `default_debian_variant` in rust-lang/docker-rust's `x.py` (buster from
+/// 1.37.0, bullseye from 1.55.0, bookworm from 1.71.1, trixie from 2025-08-19, during 1.89).
+/// Older tags are left unknown.
+pub fn rust_default_debian(version: (u32, u32, Option<u32>)) -> Option<u8> {
+    match version {
+        (1, minor, _) if minor < 37 => None,
+        (1, 37..=54, _) => Some(10),
+        (1, 55..=70, _) | (1, 71, Some(0)) => Some(11),
+        (1, 71..=88, _) => Some(12),
+        _ => Some(13),
+    }
+}
+
+/// Ubuntu releases and their glibc. Source: packages.ubuntu.com, package glibc.
+const UBUNTU: [(&str, &str, (u32, u32)); 6] = [
+    ("18.04", "bionic", (2, 27)),
+    ("20.04", "focal", (2, 31)),
+    ("22.04", "jammy", (2, 35)),
+    ("24.04", "noble", (2, 39)),
+    ("24.10", "oracular", (2, 40)),
+    ("25.04", "plucky", (2, 41)),
+];
+
+/// Red Hat's UBI majors and their glibc.
+const UBI: [(&str, (u32, u32)); 3] = [("8", (2, 28)), ("9", (2, 34)), ("10", (2, 39))];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImageFacts {
     pub libc: Option<Libc>,
-    /// The Debian release, for Debian-based images.
-    pub debian: Option<u8>,
+    /// The glibc version, where the image's release says it.
+    pub glibc: Option<(u32, u32)>,
+    /// The distribution release, for messages: `Debian 12 (bookworm)`, `Ubuntu 24.04`.
+    pub release: Option<String>,
     /// `Some(false)` for images known to have no /bin/sh.
     pub shell: Option<bool>,
     /// The image's own default user is not root (distroless `:nonroot`).
@@ -31,6 +119,10 @@ pub struct ImageFacts {
     pub is_rust_builder: bool,
     /// The Rust toolchain of a rust builder image, as (major, minor), when pinned.
     pub rust_version: Option<(u32, u32)>,
+    /// A musl builder that ships a static OpenSSL (clux/muslrust until 2025, blackdex/rust-musl).
+    pub static_openssl: bool,
+    /// The cargo-chef a `lukemathwalker/cargo-chef` image carries: `Some(false)` for `latest`.
+    pub cargo_chef_pinned: Option<bool>,
 }
 
 /// The repository and tag of a reference (`gcr.io/distroless/cc-debian12`, `nonroot`).
@@ -46,9 +138,23 @@ pub fn split(reference: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// Tag words that name a moving target rather than a release.
+const ROLLING: [&str; 10] = [
+    "latest",
+    "edge",
+    "sid",
+    "unstable",
+    "testing",
+    "stable",
+    "oldstable",
+    "rolling",
+    "lts",
+    "nightly",
+];
+
 /// Why a reference floats, or `None` when it is pinned (a release tag or a digest).
 pub fn floating(reference: &str) -> Option<String> {
-    if reference == "scratch" || reference.contains('@') {
+    if reference == "scratch" || reference.contains('@') || reference.is_empty() {
         return None;
     }
     let (repository, tag) = split(reference);
@@ -62,27 +168,117 @@ pub fn floating(reference: &str) -> Option<String> {
             "{reference} is the latest tag, which moves with every release"
         ));
     }
-    let version = tag.split('-').next().unwrap_or(tag);
-    if repository.ends_with("rust")
-        && !version.contains('.')
-        && version.chars().all(|c| c.is_ascii_digit())
+    let name = repository.rsplit('/').next().unwrap_or(repository);
+    if name == "cargo-chef" {
+        // `<chef>-rust-<rust tag>`: the chef part is CM003's; the Rust part floats here.
+        let rust_tag = tag.split_once("rust-").map_or("", |(_, rust)| rust);
+        return floating_rust_tag(rust_tag).map(|why| format!("{reference}: the Rust part {why}"));
+    }
+    if name == "rust" {
+        return floating_rust_tag(tag).map(|why| format!("{reference}: {why}"));
+    }
+    // `stable` after a version (`1.85.0-stable`) is a channel, not a moving target.
+    let versioned = tag
+        .split('-')
+        .any(|word| word.starts_with(|c: char| c.is_ascii_digit()) && word.contains('.'));
+    if let Some(word) = tag
+        .split(['-', '.', '_'])
+        .find(|word| ROLLING.contains(&word.to_ascii_lowercase().as_str()))
+        .filter(|_| !versioned)
     {
         return Some(format!(
-            "{reference} names only a major version, so every Rust release changes it"
+            "{reference}: `{word}` names a moving target, not a release"
+        ));
+    }
+    // A major-only version (`node:20`, `alpine:3`) moves with every minor release; a Debian
+    // release number (`debian:12`) is a release.
+    let version = tag.split('-').next().unwrap_or(tag);
+    if !version.is_empty()
+        && version.chars().all(|c| c.is_ascii_digit())
+        && !matches!(name, "debian" | "buildpack-deps")
+        && !name.starts_with("ubi")
+        && !name.starts_with("cc-debian")
+    {
+        return Some(format!(
+            "{reference} names only a major version, so every release changes it"
         ));
     }
     None
 }
 
-fn debian_release(word: &str) -> Option<u8> {
-    DEBIAN
+/// Why a `rust:` tag floats: no Rust version (`alpine`, `slim-bookworm`) or a major-only one.
+fn floating_rust_tag(tag: &str) -> Option<&'static str> {
+    let version = tag.split('-').next().unwrap_or(tag);
+    if version.is_empty() || !version.starts_with(|c: char| c.is_ascii_digit()) {
+        return Some("names no Rust version, so every Rust release changes it");
+    }
+    if !version.contains('.') {
+        return Some("names only a major version, so every Rust release changes it");
+    }
+    None
+}
+
+/// `1.75`, `1.75.0` as (major, minor, patch).
+fn version_of(word: &str) -> Option<(u32, u32, Option<u32>)> {
+    let mut numbers = word.split('.');
+    let major = numbers.next()?.parse().ok()?;
+    let minor = numbers.next()?.parse().ok()?;
+    let patch = numbers.next().and_then(|p| p.parse().ok());
+    Some((major, minor, patch))
+}
+
+fn debian_facts(release: Option<&DebianRelease>) -> ImageFacts {
+    ImageFacts {
+        libc: Some(Libc::Glibc),
+        glibc: release.and_then(|release| release.glibc),
+        release: release.map(describe_debian),
+        ..ImageFacts::default()
+    }
+}
+
+pub fn describe_debian(release: &DebianRelease) -> String {
+    format!("Debian {} ({})", release.number, release.codename)
+}
+
+/// A rust image tag (`1.75-slim-bookworm`, `alpine3.21`, `1`) as builder facts.
+fn rust_tag_facts(tag: &str, digest: bool) -> ImageFacts {
+    let musl = tag.contains("alpine");
+    let words: Vec<&str> = tag.split('-').collect();
+    let version = words.first().and_then(|word| version_of(word));
+    let named = words
         .iter()
-        .find(|(codename, _)| word.contains(codename))
-        .map(|(_, number)| *number)
+        .find_map(|word| debian_release(word).filter(|_| !word.starts_with(char::is_numeric)));
+    let release = match (named, version) {
+        (Some(release), _) => Some(release),
+        _ if musl => None,
+        // A digest pins an image of some day: which default it had is unknown.
+        _ if digest => None,
+        (None, Some(version)) => {
+            rust_default_debian(version).and_then(|n| debian_release(&n.to_string()))
+        }
+        // `rust:1`, `rust:latest`, `rust:slim`: today's default.
+        (None, None) => {
+            rust_default_debian((1, u32::MAX, None)).and_then(|n| debian_release(&n.to_string()))
+        }
+    };
+    let mut facts = if musl {
+        ImageFacts {
+            libc: Some(Libc::Musl),
+            ..ImageFacts::default()
+        }
+    } else {
+        debian_facts(release)
+    };
+    facts.shell = Some(true);
+    facts.ca_certificates = Some(true);
+    facts.is_rust_builder = true;
+    facts.rust_version = version.map(|(major, minor, _)| (major, minor));
+    facts
 }
 
 pub fn facts(reference: &str) -> ImageFacts {
     let (repository, tag) = split(reference);
+    let digest = reference.contains('@');
     let tag = tag.unwrap_or("latest");
     let name = repository.rsplit('/').next().unwrap_or(repository);
     if reference == "scratch" {
@@ -93,16 +289,29 @@ pub fn facts(reference: &str) -> ImageFacts {
             ..ImageFacts::default()
         };
     }
-    if repository.starts_with("gcr.io/distroless/") || repository.starts_with("cgr.dev/") {
-        let debian = name
+    if repository.starts_with("gcr.io/distroless/") {
+        let release = name
             .rsplit_once("-debian")
-            .and_then(|(_, number)| number.parse().ok());
+            .and_then(|(_, number)| debian_release(number));
         let no_libc = name.starts_with("static");
         return ImageFacts {
-            libc: (!no_libc).then_some(Libc::Glibc),
-            debian,
             shell: Some(tag.contains("debug")),
             nonroot_default: tag.contains("nonroot"),
+            ca_certificates: Some(true),
+            no_libc,
+            ..if no_libc {
+                ImageFacts::default()
+            } else {
+                debian_facts(release)
+            }
+        };
+    }
+    if repository.starts_with("cgr.dev/") {
+        let no_libc = name == "static";
+        return ImageFacts {
+            libc: (!no_libc).then_some(Libc::Glibc),
+            shell: Some(tag.contains("dev")),
+            nonroot_default: true,
             ca_certificates: Some(true),
             no_libc,
             ..ImageFacts::default()
@@ -116,49 +325,79 @@ pub fn facts(reference: &str) -> ImageFacts {
             wget: true,
             ..ImageFacts::default()
         },
-        "debian" => ImageFacts {
-            libc: Some(Libc::Glibc),
-            debian: debian_release(tag).or_else(|| tag.split(['.', '-']).next()?.parse().ok()),
-            shell: Some(true),
-            ca_certificates: Some(!tag.contains("slim")),
-            ..ImageFacts::default()
-        },
-        "ubuntu" => ImageFacts {
-            libc: Some(Libc::Glibc),
-            shell: Some(true),
-            ca_certificates: Some(false),
-            ..ImageFacts::default()
-        },
-        "rust" => {
-            let musl = tag.contains("alpine");
-            let version = tag.split('-').next().unwrap_or(tag);
-            let mut numbers = version.split('.').map(|part| part.parse::<u32>().ok());
-            let rust_version = match (numbers.next().flatten(), numbers.next().flatten()) {
-                (Some(major), Some(minor)) => Some((major, minor)),
-                _ => None,
-            };
+        "debian" | "buildpack-deps" => {
+            let words: Vec<&str> = tag.split(['-', '.']).collect();
+            let release = words.iter().find_map(|word| debian_release(word));
             ImageFacts {
-                libc: Some(if musl { Libc::Musl } else { Libc::Glibc }),
-                debian: (!musl).then(|| debian_release(tag).unwrap_or(FLOATING_DEBIAN)),
                 shell: Some(true),
-                ca_certificates: Some(true),
-                is_rust_builder: true,
-                rust_version,
+                // Only buildpack-deps installs it; debian's own images have no CA bundle.
+                ca_certificates: Some(name == "buildpack-deps"),
+                ..debian_facts(release)
+            }
+        }
+        "ubuntu" => {
+            let release = UBUNTU.iter().find(|(version, codename, _)| {
+                tag.starts_with(version) || tag.starts_with(codename)
+            });
+            ImageFacts {
+                libc: Some(Libc::Glibc),
+                glibc: release.map(|(_, _, glibc)| *glibc),
+                release: release.map(|(version, _, _)| format!("Ubuntu {version}")),
+                shell: Some(true),
+                ca_certificates: Some(false),
                 ..ImageFacts::default()
             }
         }
+        _ if name.starts_with("ubi") && name[3..].starts_with(|c: char| c.is_ascii_digit()) => {
+            let major = name
+                .trim_start_matches("ubi")
+                .split('-')
+                .next()
+                .unwrap_or("");
+            let glibc = UBI
+                .iter()
+                .find(|(version, _)| *version == major)
+                .map(|(_, glibc)| *glibc);
+            ImageFacts {
+                libc: Some(Libc::Glibc),
+                glibc,
+                release: glibc.map(|_| format!("UBI {major}")),
+                shell: Some(true),
+                ..ImageFacts::default()
+            }
+        }
+        "rust" => rust_tag_facts(tag, digest),
+        "cargo-chef" => {
+            let (chef, rust_tag) = tag.split_once("-rust-").unwrap_or((tag, ""));
+            let rust_tag = rust_tag.strip_prefix("rust-").unwrap_or(rust_tag);
+            ImageFacts {
+                cargo_chef_pinned: Some(chef != "latest" || digest),
+                ..rust_tag_facts(rust_tag, digest)
+            }
+        }
+        "muslrust" => {
+            let version = tag.split('-').next().and_then(version_of);
+            ImageFacts {
+                libc: Some(Libc::Musl),
+                shell: Some(true),
+                ca_certificates: Some(true),
+                is_rust_builder: true,
+                rust_version: version.map(|(major, minor, _)| (major, minor)),
+                // It dropped OpenSSL in May 2025, after Rust 1.87.
+                static_openssl: version.is_some_and(|(_, minor, _)| minor <= 87),
+                ..ImageFacts::default()
+            }
+        }
+        "rust-musl" if repository.contains("blackdex") => ImageFacts {
+            libc: Some(Libc::Musl),
+            shell: Some(true),
+            ca_certificates: Some(true),
+            is_rust_builder: true,
+            static_openssl: true,
+            ..ImageFacts::default()
+        },
         _ => ImageFacts::default(),
     }
-}
-
-pub fn debian_codename(number: u8) -> String {
-    DEBIAN
-        .iter()
-        .find(|(_, release)| *release == number)
-        .map_or_else(
-            || format!("Debian {number}"),
-            |(codename, _)| format!("Debian {number} ({codename})"),
-        )
 }
 
 #[cfg(test)]
@@ -172,30 +411,88 @@ mod tests {
             "rust:latest",
             "rust:1",
             "rust:1-bookworm",
+            "rust:alpine",
+            "rust:alpine3.21",
+            "rust:slim-bookworm",
+            "rust:bookworm",
             "debian",
+            "debian:sid-slim",
+            "debian:stable-slim",
+            "alpine:edge",
+            "node:lts-alpine",
+            "node:20",
+            "clux/muslrust:stable",
+            "ubuntu:rolling",
+            "lukemathwalker/cargo-chef:latest-rust-1",
+            "lukemathwalker/cargo-chef:latest-rust-slim-bookworm",
         ] {
             assert!(floating(floats).is_some(), "{floats}");
         }
         for pinned in [
             "rust:1.95-trixie",
+            "rust:1.95.0-slim-bookworm",
             "debian:trixie-slim",
+            "debian:12-slim",
             "gcr.io/distroless/cc-debian13:nonroot",
             "alpine:3.23",
+            "ubuntu:24.04",
+            "clux/muslrust:1.85.0-stable",
+            "redhat/ubi9-minimal:9.5",
             "scratch",
             "x@sha256:ab",
             "localhost:5000/app:1.2",
+            "lukemathwalker/cargo-chef:latest-rust-1.80.1",
+            "lukemathwalker/cargo-chef:0.1.73-rust-1.91.1-trixie",
         ] {
             assert_eq!(floating(pinned), None, "{pinned}");
         }
     }
 
     #[test]
-    fn floating_rust_tags_resolve_to_trixie_and_releases_are_read() {
-        assert_eq!(facts("rust:1.75").debian, Some(13));
-        assert_eq!(facts("rust:1.75-bookworm").debian, Some(12));
+    fn a_rust_tag_without_a_codename_takes_the_default_of_its_last_push() {
+        let release = |reference: &str| facts(reference).glibc;
+        assert_eq!(release("rust:1.50"), Some((2, 28)));
+        assert_eq!(release("rust:1.56"), Some((2, 31)));
+        assert_eq!(release("rust:1.71.0"), Some((2, 31)));
+        assert_eq!(release("rust:1.71"), Some((2, 36)));
+        assert_eq!(release("rust:1.83-slim"), Some((2, 36)));
+        assert_eq!(release("rust:1.90"), Some((2, 41)));
+        assert_eq!(release("rust:1"), Some((2, 41)));
+        assert_eq!(release("rust:1.30"), None, "older than the table: unknown");
+        assert_eq!(
+            release("rust:1@sha256:00"),
+            None,
+            "a digest of some day: unknown"
+        );
+        assert_eq!(release("rust:1.75-bookworm"), Some((2, 36)));
         assert_eq!(facts("rust:1.75-bookworm").rust_version, Some((1, 75)));
-        assert_eq!(facts("gcr.io/distroless/cc-debian12").debian, Some(12));
-        assert_eq!(facts("debian:12-slim").debian, Some(12));
         assert_eq!(facts("rust:1.95-alpine3.23").libc, Some(Libc::Musl));
+    }
+
+    #[test]
+    fn other_families_say_their_glibc() {
+        assert_eq!(facts("gcr.io/distroless/cc-debian12").glibc, Some((2, 36)));
+        assert_eq!(facts("debian:12-slim").glibc, Some((2, 36)));
+        assert_eq!(facts("ubuntu:24.04").glibc, Some((2, 39)));
+        let chef = facts("lukemathwalker/cargo-chef:latest-rust-1.95-trixie");
+        assert_eq!(
+            (chef.glibc, chef.cargo_chef_pinned),
+            (Some((2, 41)), Some(false))
+        );
+        assert_eq!(
+            facts("lukemathwalker/cargo-chef:0.1.73-rust-1.80.1").glibc,
+            Some((2, 36))
+        );
+        assert!(facts("clux/muslrust:1.85.0-stable").static_openssl);
+        assert!(!facts("clux/muslrust:stable").static_openssl);
+    }
+
+    #[test]
+    fn the_release_table_knows_buster_to_forky() {
+        for codename in ["buster", "bullseye", "bookworm", "trixie", "forky"] {
+            assert!(debian_release(codename).is_some(), "{codename}");
+        }
+        assert_eq!(debian_release("13").map(|r| r.codename), Some("trixie"));
+        assert_eq!(debian_release("forky").and_then(|r| r.glibc), None);
     }
 }

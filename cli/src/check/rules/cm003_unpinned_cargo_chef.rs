@@ -13,7 +13,29 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &DockerfileContext, report: &mut Report) {
-    for instruction in &context.model.file.instructions {
+    let model = context.model;
+    // cargo-chef delivered by its own image: `latest-rust-...` leaves its version open.
+    for stage in model.stages.iter().filter(|stage| stage.parent.is_none()) {
+        if let Some(image) = &stage.base
+            && images::facts(image).cargo_chef_pinned == Some(false)
+        {
+            report.at(
+                stage.line,
+                format!("{image} carries whichever cargo-chef is newest (`latest`)"),
+            );
+        }
+    }
+    for copy in model.stages.iter().flat_map(|stage| &stage.copies_from) {
+        if let CopySource::Image(image) = &copy.source
+            && images::facts(image).cargo_chef_pinned == Some(false)
+        {
+            report.at(
+                copy.line,
+                format!("{image} carries whichever cargo-chef is newest (`latest`)"),
+            );
+        }
+    }
+    for instruction in &model.file.instructions {
         if instruction.keyword != "RUN" {
             continue;
         }
@@ -71,6 +93,22 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn fires_on_the_latest_cargo_chef_image() {
+        let fixture = Fixture::dockerfile(
+            "ARG RUST=1.95\nFROM lukemathwalker/cargo-chef:latest-rust-${RUST}-trixie AS chef\n",
+        );
+        assert_eq!(fixture.findings(&RULE), ["Dockerfile:2"]);
+    }
+
+    #[test]
+    fn near_miss_a_pinned_or_digest_cargo_chef_image() {
+        let fixture = Fixture::dockerfile(
+            "FROM lukemathwalker/cargo-chef:0.1.73-rust-1.91.1-trixie AS chef\nFROM lukemathwalker/cargo-chef:latest-rust-slim-bookworm@sha256:00 AS other\n",
+        );
+        assert!(fixture.findings(&RULE).is_empty());
     }
 
     #[test]

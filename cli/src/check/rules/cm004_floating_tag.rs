@@ -14,10 +14,12 @@ pub const RULE: Rule = Rule {
 
 fn check(context: &DockerfileContext, report: &mut Report) {
     for stage in &context.model.stages {
+        // An earlier stage is not an image; nor, perhaps, is a name made of ARGs only the
+        // build knows (`FROM build_${TARGETARCH}`): say nothing of what cannot be read.
         if stage.parent.is_some() {
-            continue; // an earlier stage, not an image
+            continue;
         }
-        if let Some(why) = images::floating(stage.image()) {
+        if let Some(why) = stage.base.as_deref().and_then(images::floating) {
             report.at(stage.line, why);
         }
     }
@@ -37,9 +39,17 @@ mod tests {
     }
 
     #[test]
-    fn near_miss_a_digest_and_a_stage_name() {
+    fn fires_on_tags_without_a_version_and_rolling_names_through_args() {
         let fixture = Fixture::dockerfile(
-            "FROM rust:1.95-trixie AS chef\nFROM chef AS builder\nFROM debian@sha256:0123\n",
+            "ARG RUNTIME=debian:sid-slim\nFROM rust:slim-bookworm AS builder\nFROM ${RUNTIME}\n",
+        );
+        assert_eq!(fixture.findings(&RULE), ["Dockerfile:2", "Dockerfile:3"]);
+    }
+
+    #[test]
+    fn near_miss_a_digest_and_stage_names_also_from_args() {
+        let fixture = Fixture::dockerfile(
+            "ARG FLAVOUR=cpu\nFROM rust:1.95-trixie AS chef\nFROM chef AS build-cpu\nFROM build-${FLAVOUR} AS builder\nFROM build_${TARGETARCH}\nFROM debian@sha256:0123\n",
         );
         assert!(fixture.findings(&RULE).is_empty());
     }

@@ -19,15 +19,27 @@ fn check(context: &DockerfileContext, report: &mut Report) {
     };
     let runtime_image = model.runtime_image();
     let runtime = model.facts(final_stage);
-    for copy in &final_stage.copies_from {
+    // One finding per builder, at the copy of its binary: the cause is the pair of images,
+    // not each file copied from the builder.
+    let mut reported: Vec<usize> = Vec::new();
+    let copies = final_stage.copies_from.iter().filter(|copy| {
+        model.instruction(copy.instruction).keyword == "COPY"
+            && matches!(copy.source, CopySource::Stage(_))
+    });
+    let (binaries, others): (Vec<_>, Vec<_>) = copies.partition(|copy| {
+        copy.paths.iter().any(|path| {
+            path.contains("/release/")
+                || path.contains("/debug/")
+                || path.contains("/bin/")
+                || path.contains("target/")
+        })
+    });
+    for copy in binaries.into_iter().chain(others) {
         let CopySource::Stage(source) = copy.source else {
             continue;
         };
-        if model.instruction(copy.instruction).keyword != "COPY" {
-            continue;
-        }
         let source = &model.stages[source];
-        if !source.builds_rust || source.links_statically {
+        if reported.contains(&source.root) || !source.builds_rust || source.links_statically {
             continue;
         }
         let builder_image = model.root_image(source).unwrap_or(source.image());
@@ -43,18 +55,23 @@ fn check(context: &DockerfileContext, report: &mut Report) {
             Some(format!(
                 "a glibc binary built on {builder_image} cannot start on {runtime_image}, which has musl"
             ))
-        } else if let (Some(built), Some(runs)) = (builder.debian, runtime.debian) {
+        } else if let (Some(built), Some(runs)) = (builder.glibc, runtime.glibc) {
             (built > runs).then(|| {
                 format!(
-                    "built on {} ({builder_image}) but runs on {} ({runtime_image}), whose glibc is older",
-                    images::debian_codename(built),
-                    images::debian_codename(runs)
+                    "built on {} ({builder_image}, glibc {}.{}) but runs on {} ({runtime_image}), whose glibc {}.{} is older",
+                    builder.release.as_deref().unwrap_or("a newer release"),
+                    built.0,
+                    built.1,
+                    runtime.release.as_deref().unwrap_or("an older release"),
+                    runs.0,
+                    runs.1,
                 )
             })
         } else {
             None
         };
         if let Some(problem) = problem {
+            reported.push(source.root);
             report.at(copy.line, problem);
         }
     }
@@ -71,6 +88,31 @@ mod tests {
             "FROM rust:1.95-trixie AS builder\nRUN cargo build --release\nFROM gcr.io/distroless/cc-debian12:nonroot\nCOPY --from=builder /app /app\n",
         );
         assert_eq!(fixture.findings(&RULE), ["Dockerfile:4"]);
+    }
+
+    #[test]
+    fn fires_once_per_builder_at_the_binary_and_on_ubuntu() {
+        let fixture = Fixture::dockerfile(
+            "FROM rust:1.90 AS builder\nRUN cargo build --release\nFROM gcr.io/distroless/cc-debian12:nonroot\nCOPY --from=builder /usr/share/zoneinfo /usr/share/zoneinfo\nCOPY --from=builder /app/target/release/app /app\n",
+        );
+        assert_eq!(fixture.findings(&RULE), ["Dockerfile:5"]);
+        let fixture = Fixture::dockerfile(
+            "FROM lukemathwalker/cargo-chef:0.1.73-rust-1.95-trixie AS builder\nRUN cargo build --release\nFROM ubuntu:24.04\nCOPY --from=builder /app/target/release/app /app\n",
+        );
+        assert_eq!(fixture.findings(&RULE), ["Dockerfile:4"]);
+    }
+
+    #[test]
+    fn near_miss_a_rust_tag_whose_default_was_the_runtimes_release() {
+        for text in [
+            "FROM rust:1.83-slim AS builder\nRUN cargo build --release\nFROM debian:bookworm-slim\nCOPY --from=builder /app/target/release/app /app\n",
+            "FROM rust:1@sha256:00 AS builder\nRUN cargo build --release\nFROM debian:bookworm-slim\nCOPY --from=builder /app/target/release/app /app\n",
+        ] {
+            assert!(
+                Fixture::dockerfile(text).findings(&RULE).is_empty(),
+                "{text}"
+            );
+        }
     }
 
     #[test]
