@@ -12,6 +12,9 @@ use std::collections::HashMap;
 pub struct Compose {
     /// In the order the file lists them.
     pub services: Vec<Service>,
+    /// An override file (`docker-compose.override.yml`): compose merges it into the main
+    /// file, so its services are partial.
+    pub overrides: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,6 +23,7 @@ pub struct Service {
     pub line: usize,
     /// `build:` is set: the image comes from a Dockerfile here.
     pub builds_here: bool,
+    pub build: Option<Build>,
     /// A CPU or memory limit, in `deploy.resources.limits` or the legacy keys.
     pub limited: bool,
     /// A healthcheck that is not `disable: true`.
@@ -30,6 +34,32 @@ pub struct Service {
     pub cap_drop: Vec<String>,
     pub security_opt: Vec<String>,
     pub ports: Vec<Port>,
+}
+
+/// What `build:` says: a context directory, or one with a Dockerfile and a target stage.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Build {
+    pub context: String,
+    pub dockerfile: Option<String>,
+    pub target: Option<String>,
+}
+
+impl Build {
+    /// Whether this builds `dockerfile` (at the project root) up to its last stage, `last`.
+    /// With one Dockerfile in the project, a `dockerfile:` elsewhere is taken to be it.
+    pub fn builds(&self, dockerfile: &str, last: Option<&str>, only_dockerfile: bool) -> bool {
+        let context = self.context.trim_start_matches("./").trim_end_matches('/');
+        let file = self
+            .dockerfile
+            .as_deref()
+            .map(|f| f.trim_start_matches("./"));
+        matches!(context, "" | ".")
+            && (file.is_none_or(|file| file == dockerfile) || only_dockerfile)
+            && self
+                .target
+                .as_deref()
+                .is_none_or(|target| last.is_some_and(|last| last.eq_ignore_ascii_case(target)))
+    }
 }
 
 /// A published port.
@@ -82,7 +112,10 @@ impl Compose {
             .map(|(name, fields)| service(name, fields.unwrap_or_default()))
             .collect();
         services.sort_by_key(|service| service.line);
-        Ok(Compose { services })
+        Ok(Compose {
+            services,
+            overrides: false,
+        })
     }
 }
 
@@ -101,6 +134,20 @@ fn service(name: Spanned<String>, fields: ServiceFields) -> Service {
     Service {
         line: name.referenced.line() as usize,
         builds_here: fields.build.is_some(),
+        build: fields.build.as_ref().map(|build| match build {
+            Value::String(context) => Build {
+                context: context.clone(),
+                ..Build::default()
+            },
+            other => {
+                let text = |key: &str| other.get(key).and_then(Value::as_str).map(str::to_owned);
+                Build {
+                    context: text("context").unwrap_or_else(|| ".".into()),
+                    dockerfile: text("dockerfile"),
+                    target: text("target"),
+                }
+            }
+        }),
         limited: limits.is_some_and(|l| l.get("cpus").is_some() || l.get("memory").is_some())
             || fields.mem_limit.is_some()
             || fields.cpus.is_some(),
@@ -160,18 +207,25 @@ fn port(item: &Spanned<Value>) -> Option<Port> {
     })
 }
 
-/// The IP of a short-syntax port, if it names one: `127.0.0.1:8080:80`, `[::1]:8080:80`.
+/// The IP of a short-syntax port, if it names one: `127.0.0.1:8080:80`, `[::1]:8080:80`,
+/// `${BIND:-127.0.0.1}:8080:80`. Colons inside `${...}` and `[...]` do not separate parts.
 fn short_host_ip(spec: &str) -> Option<String> {
-    if let Some(bracketed) = spec.strip_prefix('[') {
-        return bracketed.split_once(']').map(|(ip, _)| ip.to_owned());
+    let mut separators = Vec::new();
+    let mut depth = 0usize;
+    let mut chars = spec.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '$' if chars.peek().map(|(_, next)| *next) == Some('{') => {
+                depth += 1;
+                chars.next();
+            }
+            '[' => depth += 1,
+            '}' | ']' => depth = depth.saturating_sub(1),
+            ':' if depth == 0 => separators.push(at),
+            _ => {}
+        }
     }
-    // `${BIND:-127.0.0.1}:8080:80`: the colons of the default belong to the variable.
-    if spec.starts_with("${") {
-        let end = spec.find('}')?;
-        return Some(spec[..=end].to_owned());
-    }
-    let parts: Vec<&str> = spec.rsplitn(3, ':').collect();
-    (parts.len() == 3).then(|| parts[2].to_owned())
+    (separators.len() >= 2).then(|| spec[..separators[0]].to_owned())
 }
 
 fn host_address(ip: Option<&str>) -> HostAddress {
@@ -189,6 +243,9 @@ fn host_address(ip: Option<&str>) -> HostAddress {
         None => ip,
     };
     let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    if ip.contains('$') {
+        return HostAddress::Unknown;
+    }
     match ip {
         "" | "0.0.0.0" | "::" => HostAddress::Every,
         ip => HostAddress::One(ip.to_owned()),
@@ -231,6 +288,12 @@ mod tests {
         assert_eq!(one[2].2, HostAddress::One("127.0.0.1".into()));
         let unknown = addresses("      - \"${BIND}:8080:80\"\n");
         assert_eq!(unknown[0].2, HostAddress::Unknown);
+        let port_only = addresses("      - \"${PORT}:8080\"\n      - \"${PORT:-8080}:80\"\n");
+        assert!(
+            port_only
+                .iter()
+                .all(|(_, _, address)| *address == HostAddress::Every)
+        );
     }
 
     #[test]

@@ -162,10 +162,6 @@ pub struct Stage {
     pub root: usize,
     /// Indexes into `Dockerfile::instructions`, the `FROM` excluded.
     pub instructions: Vec<usize>,
-    /// Each instruction's arguments with the ARGs and ENVs in scope substituted (Docker does
-    /// this for FROM, COPY, ADD, ENV, EXPOSE, USER, WORKDIR, LABEL; for RUN the shell does,
-    /// with the same values). `None` where a value is unknown.
-    pub expanded: Vec<Option<String>>,
     /// This stage or one it builds on compiles a Rust binary.
     pub builds_rust: bool,
     /// The binary built here links statically (musl or crt-static), in this stage or a parent.
@@ -178,6 +174,11 @@ pub struct Stage {
 pub struct Model {
     pub file: Dockerfile,
     pub stages: Vec<Stage>,
+    /// Each instruction's arguments with the ARGs and ENVs in scope substituted (Docker does
+    /// this for FROM, COPY, ADD, ENV, EXPOSE, USER, WORKDIR, LABEL; for RUN the shell does,
+    /// with the same values), by instruction index. `None` where a value is unknown, and
+    /// for FROM and the ARGs before it.
+    pub expanded: Vec<Option<String>>,
     /// The ARGs declared before the first FROM, with their defaults.
     pub global_args: Vars,
 }
@@ -192,6 +193,7 @@ impl Model {
         let mut stages: Vec<Stage> = Vec::new();
         let mut names: HashMap<String, usize> = HashMap::new();
         let mut scope = Vars::default();
+        let mut expanded_args: Vec<Option<String>> = vec![None; file.instructions.len()];
         for (index, instruction) in file.instructions.iter().enumerate() {
             match instruction.keyword.as_str() {
                 "ARG" if stages.is_empty() => {
@@ -237,7 +239,6 @@ impl Model {
                         parent,
                         root,
                         instructions: Vec::new(),
-                        expanded: Vec::new(),
                         builds_rust: parent.is_some_and(|p| stages[p].builds_rust),
                         links_statically: false,
                         opts_out_of_static: false,
@@ -307,7 +308,7 @@ impl Model {
                         });
                     }
                     stage.instructions.push(index);
-                    stage.expanded.push(expanded);
+                    expanded_args[index] = expanded;
                 }
             }
         }
@@ -330,6 +331,7 @@ impl Model {
         Model {
             file,
             stages,
+            expanded: expanded_args,
             global_args,
         }
     }
@@ -398,16 +400,22 @@ impl Model {
         images
     }
 
-    /// The command the final stage runs as PID 1: ENTRYPOINT and CMD, latest in the lineage.
+    /// The last instruction of a kind in the final stage's lineage (USER, ENTRYPOINT, ...).
     pub fn last_in_final<'a>(&'a self, keyword: &str) -> Option<&'a Instruction> {
+        self.last_index_in_final(keyword)
+            .map(|index| self.instruction(index))
+    }
+
+    /// Like `last_in_final`, its index into the instructions.
+    pub fn last_index_in_final(&self, keyword: &str) -> Option<usize> {
         let stage = self.final_stage()?;
         self.lineage(stage).find_map(|stage| {
             stage
                 .instructions
                 .iter()
                 .rev()
-                .map(|&index| self.instruction(index))
-                .find(|instruction| instruction.keyword == keyword)
+                .copied()
+                .find(|&index| self.instruction(index).keyword == keyword)
         })
     }
 
@@ -422,6 +430,18 @@ impl Model {
     /// Whether a COPY or ADD sends the root of the build context (`COPY . .`).
     pub fn copies_context(&self) -> bool {
         self.file.instructions.iter().any(|i| {
+            matches!(i.keyword.as_str(), "COPY" | "ADD")
+                && i.flag("from").is_none()
+                && i.args
+                    .split_whitespace()
+                    .next()
+                    .is_some_and(|source| source == "." || source == "./")
+        })
+    }
+
+    /// Whether one stage's own COPY or ADD sends the root of the build context.
+    pub fn stage_copies_context(&self, stage: &Stage) -> bool {
+        self.stage_instructions(stage).any(|i| {
             matches!(i.keyword.as_str(), "COPY" | "ADD")
                 && i.flag("from").is_none()
                 && i.args
@@ -551,9 +571,8 @@ mod tests {
         let model = Model::parse(
             "ARG UID=0\nFROM debian:trixie-slim\nARG UID\nENV APP=\"/srv/my app\"\nUSER ${UID}\nCOPY x ${APP}\n",
         );
-        let stage = &model.stages[0];
-        assert_eq!(stage.expanded[2].as_deref(), Some("0"));
-        assert_eq!(stage.expanded[3].as_deref(), Some("x /srv/my app"));
+        assert_eq!(model.expanded[4].as_deref(), Some("0"));
+        assert_eq!(model.expanded[5].as_deref(), Some("x /srv/my app"));
     }
 
     #[test]

@@ -55,11 +55,15 @@ pub struct DockerIgnore {
     pub patterns: Vec<String>,
 }
 
-const COMPOSE_FILES: [&str; 4] = [
+const COMPOSE_FILES: [&str; 8] = [
     "compose.yaml",
     "compose.yml",
     "docker-compose.yml",
     "docker-compose.yaml",
+    "compose.override.yaml",
+    "compose.override.yml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
 ];
 
 impl Project {
@@ -91,7 +95,9 @@ impl Project {
             .filter(|name| COMPOSE_FILES.contains(&name.as_str()))
         {
             let text = read_text(root, name)?;
-            let parsed = Compose::parse(&text).with_context(|| format!("while reading {name}"))?;
+            let mut parsed =
+                Compose::parse(&text).with_context(|| format!("while reading {name}"))?;
+            parsed.overrides = name.contains(".override.");
             compose.push(Source {
                 path: name.clone(),
                 text,
@@ -110,9 +116,15 @@ impl Project {
                     .collect(),
             });
         }
+        // Templates (`.env.example`) hold no secrets; everything else named `.env*` may.
         let env_files = names
             .iter()
             .filter(|name| *name == ".env" || name.starts_with(".env."))
+            .filter(|name| {
+                !["example", "sample", "template", "dist", "tmpl", "defaults"]
+                    .iter()
+                    .any(|suffix| name.ends_with(&format!(".{suffix}")))
+            })
             .cloned()
             .collect();
         let cargo = if root.join("Cargo.toml").is_file() {
@@ -148,20 +160,28 @@ impl Project {
 }
 
 impl DockerIgnore {
-    /// Whether it excludes `path` (a top-level name such as `target` or `.env`).
-    pub fn ignores(&self, path: &str) -> bool {
+    /// Whether it excludes `name` (a top-level name such as `target` or `.env`), or everything
+    /// inside it (`target/*`). Patterns are cleaned as Docker cleans them (`./target`,
+    /// `/target/`), and the last matching one decides (`!` re-includes).
+    pub fn ignores(&self, name: &str) -> bool {
         let mut ignored = false;
         for pattern in &self.patterns {
             let (negated, pattern) = match pattern.strip_prefix('!') {
                 Some(rest) => (true, rest),
                 None => (false, pattern.as_str()),
             };
-            let pattern = pattern
-                .trim_start_matches("**/")
-                .trim_start_matches('/')
-                .trim_end_matches("/**")
-                .trim_end_matches('/');
-            if glob_match(pattern, path) {
+            let segments: Vec<&str> = pattern
+                .split('/')
+                .filter(|segment| !segment.is_empty() && *segment != ".")
+                .skip_while(|segment| *segment == "**")
+                .collect();
+            let matches = match segments.split_first() {
+                Some((first, rest)) => {
+                    glob_match(first, name) && rest.iter().all(|s| *s == "*" || *s == "**")
+                }
+                None => false,
+            };
+            if matches {
                 ignored = !negated;
             }
         }
@@ -621,6 +641,25 @@ mod tests {
         assert_eq!(port_in(r#"let addr = "127.0.0.1:3000";"#), Some(3000));
         assert_eq!(port_in("pub const DEFAULT_PORT: u16 = 9090;"), Some(9090));
         assert_eq!(port_in("let x = 5;"), None);
+    }
+
+    #[test]
+    fn dockerignore_patterns_are_cleaned_as_docker_cleans_them() {
+        let ignore = |patterns: &[&str]| DockerIgnore {
+            path: ".dockerignore".into(),
+            patterns: patterns.iter().map(|p| p.to_string()).collect(),
+        };
+        for excludes in [
+            &["./target"][..],
+            &["target/*"],
+            &["/target/"],
+            &["**/target"],
+            &["*"],
+        ] {
+            assert!(ignore(excludes).ignores("target"), "{excludes:?}");
+        }
+        assert!(!ignore(&["*", "!target/"]).ignores("target"));
+        assert!(!ignore(&["target/debug"]).ignores("target"));
     }
 
     #[test]

@@ -17,6 +17,15 @@ fn check(context: &DockerfileContext, report: &mut Report) {
     let Some(final_stage) = model.final_stage() else {
         return;
     };
+    // An image that tends its toolchain (rustup components, a pinned RUSTUP_TOOLCHAIN) runs
+    // cargo or rustdoc on purpose.
+    let tends_toolchain = model.lineage_instructions(final_stage).iter().any(|i| {
+        let text = i.script();
+        text.contains("rustup component add") || text.contains("RUSTUP_TOOLCHAIN")
+    });
+    if tends_toolchain {
+        return;
+    }
     if model.stages.len() == 1
         && (final_stage.builds_rust || model.facts(final_stage).is_rust_builder)
     {
@@ -25,6 +34,14 @@ fn check(context: &DockerfileContext, report: &mut Report) {
             format!(
                 "the only stage, FROM {}, is also the runtime image",
                 final_stage.image()
+            ),
+        );
+    } else if model.stages.len() > 1 && model.facts(final_stage).is_rust_builder {
+        report.at(
+            final_stage.line,
+            format!(
+                "the final stage starts FROM {}, a Rust toolchain image",
+                model.runtime_image()
             ),
         );
     }
@@ -44,8 +61,23 @@ mod tests {
     }
 
     #[test]
-    fn near_miss_a_prebuilt_binary_on_scratch() {
-        let fixture = Fixture::dockerfile("FROM scratch\nCOPY app /app\nENTRYPOINT [\"/app\"]\n");
-        assert!(fixture.findings(&RULE).is_empty());
+    fn fires_on_a_runtime_stage_that_is_a_rust_image() {
+        let fixture = Fixture::dockerfile(
+            "FROM rust:1.95-trixie AS build\nRUN cargo build --release\nFROM rust:1.95-slim-trixie AS runner\nCOPY --from=build /target/release/app /app\n",
+        );
+        assert_eq!(fixture.findings(&RULE), ["Dockerfile:3"]);
+    }
+
+    #[test]
+    fn near_miss_a_prebuilt_binary_on_scratch_and_a_toolchain_kept_on_purpose() {
+        for text in [
+            "FROM scratch\nCOPY app /app\nENTRYPOINT [\"/app\"]\n",
+            "FROM rust:1.95-slim-trixie\nRUN rustup component add rust-src\nENTRYPOINT [\"/usr/local/bin/registry\"]\n",
+        ] {
+            assert!(
+                Fixture::dockerfile(text).findings(&RULE).is_empty(),
+                "{text}"
+            );
+        }
     }
 }

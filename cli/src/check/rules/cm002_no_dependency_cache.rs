@@ -25,39 +25,42 @@ fn check(context: &DockerfileContext, report: &mut Report) {
     let mut progress: Vec<Progress> = Vec::with_capacity(model.stages.len());
     for stage in &model.stages {
         let mut state = stage.parent.map(|p| progress[p]).unwrap_or_default();
+        let rust_image = model.facts(stage).is_rust_builder;
         for instruction in model.stage_instructions(stage) {
             let text = instruction.script();
             match instruction.keyword.as_str() {
                 "COPY" | "ADD" if instruction.flag("from").is_none() => {
-                    let sources = instruction
-                        .args
-                        .split_whitespace()
-                        .rev()
-                        .skip(1)
-                        .collect::<Vec<_>>();
-                    if sources.iter().any(|source| {
-                        *source == "." || source.starts_with("src") || source.starts_with("./src")
-                    }) {
+                    let words: Vec<&str> = instruction.args.split_whitespace().collect();
+                    let sources = &words[..words.len().saturating_sub(1)];
+                    if sources.iter().any(|source| is_source(source)) {
                         state.copied_sources = true;
                     }
                 }
+                // The compiled dependencies of an earlier stage (the older cargo-chef pattern).
+                "COPY" if instruction.args.contains("target") => state.cached = true,
                 "RUN" => {
+                    let caches_target = instruction.flags.iter().any(|(name, value)| {
+                        name.eq_ignore_ascii_case("mount")
+                            && value.as_deref().is_some_and(|mount| {
+                                mount.contains("type=cache")
+                                    && (mount.contains("target") && mount.contains("/target")
+                                        || mount.contains("sccache"))
+                            })
+                    });
+                    let compiles = compiles(&text, rust_image);
                     if text.contains("cargo chef cook")
-                        || instruction
-                            .flag("mount")
-                            .is_some_and(|m| m.contains("type=cache"))
+                        || caches_target
+                        || makes_dummy_sources(&text)
                     {
                         state.cached = true;
                     }
-                    if (text.contains("cargo build") || text.contains("cargo fetch"))
-                        && !state.copied_sources
-                    {
+                    if (compiles || text.contains("cargo fetch")) && !state.copied_sources {
                         state.cached = true; // dependencies built from the manifests alone
                     }
-                    if text.contains("cargo build") && state.copied_sources && !state.cached {
+                    if compiles && state.copied_sources && !state.cached {
                         report.at(
                             instruction.line,
-                            "cargo build runs after the sources are copied, with no dependency layer before it",
+                            "the build runs after the sources are copied, with no dependency layer before it",
                         );
                         state.cached = true;
                     }
@@ -67,6 +70,44 @@ fn check(context: &DockerfileContext, report: &mut Report) {
         }
         progress.push(state);
     }
+}
+
+/// Whether a COPY source brings in code: the context, `src`, or a directory (`crates`).
+fn is_source(source: &str) -> bool {
+    let source = source.trim_start_matches("./").trim_end_matches('/');
+    let last = source.rsplit('/').next().unwrap_or(source);
+    source.is_empty()
+        || source == "."
+        || source == "src"
+        || source.starts_with("src/")
+        || (!last.contains('.') && !last.contains('$') && !last.contains('*'))
+}
+
+/// Whether a RUN compiles the project: cargo itself, wasm-pack, or make and just in a
+/// rust image (their recipes run cargo).
+fn compiles(text: &str, rust_image: bool) -> bool {
+    text.split(['&', ';', '|', '\n']).any(|command| {
+        let words: Vec<&str> = command.split_whitespace().collect();
+        let has = |phrase: &[&str]| words.windows(phrase.len()).any(|window| window == phrase);
+        has(&["cargo", "build"])
+            || has(&["cargo", "rustc"])
+            || has(&["cargo", "zigbuild"])
+            || (has(&["cargo", "auditable"]) && words.contains(&"build"))
+            || (has(&["cargo", "install"]) && words.iter().any(|w| w.starts_with("--path")))
+            || has(&["wasm-pack", "build"])
+            || (rust_image
+                && words.iter().any(|word| matches!(*word, "make" | "just"))
+                && !words.contains(&"fetch"))
+    })
+}
+
+/// A RUN that writes placeholder sources to build only the dependencies.
+fn makes_dummy_sources(text: &str) -> bool {
+    (text.contains("src/main.rs") || text.contains("src/lib.rs"))
+        && (text.contains("echo") || text.contains("touch") || text.contains("printf"))
+        && !text.contains("touch src/main.rs &&")
+        || text.contains("cargo new")
+        || text.contains("cargo init")
 }
 
 #[cfg(test)]
@@ -83,10 +124,24 @@ mod tests {
     }
 
     #[test]
+    fn fires_on_install_from_path_wrappers_and_member_directories() {
+        for text in [
+            "FROM rust:1.95-trixie AS builder\nCOPY . .\nRUN cargo install --path .\n",
+            "FROM rust:1.95-trixie AS builder\nCOPY . app\nRUN cd app && make\n",
+            "FROM rust:1.95-trixie AS builder\nCOPY Cargo.toml .\nCOPY crates crates\nRUN cargo build --release\n",
+            "FROM rust:1.95-trixie AS builder\nCOPY . .\nRUN --mount=type=cache,target=/usr/local/cargo/registry cargo build --release\n",
+        ] {
+            assert_eq!(Fixture::dockerfile(text).findings(&RULE).len(), 1, "{text}");
+        }
+    }
+
+    #[test]
     fn near_miss_manifests_first_and_a_cache_mount() {
         for text in [
             "FROM rust:1.95-trixie AS builder\nCOPY Cargo.toml Cargo.lock ./\nRUN cargo fetch\nCOPY . .\nRUN cargo build --release\n",
-            "FROM rust:1.95-trixie AS builder\nCOPY . .\nRUN --mount=type=cache,target=/usr/local/cargo/registry cargo build --release\n",
+            "FROM rust:1.95-trixie AS builder\nCOPY . .\nRUN --mount=type=cache,target=/app/target cargo build --release\n",
+            "FROM rust:1.95-trixie AS cacher\nRUN cargo chef cook --release\nFROM rust:1.95-trixie AS builder\nCOPY . .\nCOPY --from=cacher /app/target target\nRUN cargo build --release\n",
+            "FROM rust:1.95-trixie AS builder\nCOPY Cargo.toml .\nCOPY migrations migrations\nRUN mkdir src && echo 'fn main() {}' > src/main.rs && cargo build --release\nCOPY src src\nRUN cargo build --release\n",
         ] {
             assert!(
                 Fixture::dockerfile(text).findings(&RULE).is_empty(),

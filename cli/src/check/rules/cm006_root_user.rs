@@ -1,6 +1,7 @@
 //! CM006: the final stage runs as root.
 
 use super::prelude::*;
+use crate::check::dockerfile::words;
 
 pub const RULE: Rule = Rule {
     id: "CM006",
@@ -17,11 +18,23 @@ fn check(context: &DockerfileContext, report: &mut Report) {
     let Some(final_stage) = model.final_stage() else {
         return;
     };
-    match model.last_in_final("USER") {
-        Some(user) => {
-            let name = user.args.split(':').next().unwrap_or_default().trim();
+    match model.last_index_in_final("USER") {
+        Some(index) => {
+            let user = model.instruction(index);
+            // `USER "$UID:$GID"` with `ARG UID=0`: what the build makes by default.
+            let Some(value) = model.expanded[index].as_deref() else {
+                return;
+            };
+            let value = words(value).join(" ");
+            let name = value.split(':').next().unwrap_or_default().trim();
             if name == "root" || name == "0" {
-                report.at(user.line, format!("USER {} is root", user.args.trim()));
+                let written = user.args.trim();
+                let message = if written == value {
+                    format!("USER {written} is root")
+                } else {
+                    format!("USER {written} is {value} with the ARG defaults: root")
+                };
+                report.at(user.line, message);
             }
         }
         None if !model.facts(final_stage).nonroot_default => {
@@ -51,9 +64,18 @@ mod tests {
     }
 
     #[test]
+    fn fires_on_a_user_whose_arg_defaults_to_root() {
+        let fixture = Fixture::dockerfile(
+            "FROM debian:trixie-slim\nARG USER_ID=0\nUSER \"$USER_ID:$USER_ID\"\n",
+        );
+        assert_eq!(fixture.findings(&RULE), ["Dockerfile:3"]);
+    }
+
+    #[test]
     fn near_miss_a_numeric_user_and_a_nonroot_tag() {
         for text in [
             "FROM debian:trixie-slim\nUSER 10001:10001\n",
+            "FROM debian:trixie-slim\nARG USER_ID=10001\nUSER ${USER_ID}\n",
             "FROM gcr.io/distroless/cc-debian13:nonroot\n",
         ] {
             assert!(

@@ -20,13 +20,19 @@ fn check(context: &DockerfileContext, report: &mut Report) {
     if model.last_in_final("HEALTHCHECK").is_some() {
         return;
     }
-    let compose_has_one = context.project.compose.iter().any(|compose| {
-        compose
-            .parsed
-            .services
-            .iter()
-            .any(|service| service.healthcheck)
-    });
+    // A compose healthcheck counts for the service that builds this image, not another's.
+    let only_dockerfile = context.project.dockerfiles.len() == 1;
+    let compose_has_one = context
+        .project
+        .compose
+        .iter()
+        .flat_map(|compose| &compose.parsed.services)
+        .filter(|service| {
+            service.build.as_ref().is_some_and(|build| {
+                build.builds(context.path, final_stage.name.as_deref(), only_dockerfile)
+            })
+        })
+        .any(|service| service.healthcheck);
     if !compose_has_one {
         report.at(
             final_stage.line,
@@ -49,6 +55,22 @@ mod tests {
     fn fires_without_a_healthcheck() {
         let fixture = Fixture::dockerfile("FROM debian:trixie-slim\nUSER 1\n");
         assert_eq!(fixture.findings(&RULE), ["Dockerfile:1"]);
+    }
+
+    #[test]
+    fn fires_when_only_another_service_or_stage_has_a_healthcheck() {
+        let compose = "services:\n  db:\n    image: postgres:17\n    healthcheck:\n      test: [\"CMD\", \"pg_isready\"]\n  web:\n    build: {context: ., target: web}\n    healthcheck:\n      test: [\"CMD\", \"/web\", \"healthcheck\"]\n  cli:\n    build: .\n";
+        let fixture = Fixture::dockerfile(
+            "FROM debian:trixie-slim AS web\nUSER 1\nFROM debian:trixie-slim AS cli\nUSER 1\n",
+        )
+        .with_project(|project| {
+            project.compose.push(Source {
+                path: "compose.yaml".into(),
+                text: compose.into(),
+                parsed: Compose::parse(compose).unwrap(),
+            })
+        });
+        assert_eq!(fixture.findings(&RULE), ["Dockerfile:3"]);
     }
 
     #[test]

@@ -23,12 +23,23 @@ fn check(context: &DockerfileContext, report: &mut Report) {
         let named = match instruction.keyword.as_str() {
             "RUN" => {
                 let text = instruction.script();
-                let words: Vec<&str> = text.split_whitespace().collect();
-                words
-                    .windows(2)
-                    .filter(|pair| pair[0] == "--bin")
-                    .map(|pair| pair[1].trim_matches(['"', '\'']))
-                    .map(str::to_owned)
+                // `--bin NAME` of the commands that build a binary; `cargo new --bin PATH`
+                // makes a project.
+                text.split(['&', ';', '|', '\n'])
+                    .filter(|command| {
+                        ["build", "install", "run", "rustc", "chef"]
+                            .iter()
+                            .any(|verb| command.contains(&format!("cargo {verb}")))
+                    })
+                    .flat_map(|command| {
+                        let words: Vec<&str> = command.split_whitespace().collect();
+                        words
+                            .windows(2)
+                            .filter(|pair| pair[0] == "--bin")
+                            .map(|pair| pair[1].trim_matches(['"', '\'']).to_owned())
+                            .collect::<Vec<_>>()
+                    })
+                    .filter(|name| !name.contains(['/', '$']))
                     .collect::<Vec<_>>()
             }
             "COPY" if instruction.flag("from").is_some() => instruction
@@ -72,9 +83,9 @@ mod tests {
     }
 
     #[test]
-    fn near_miss_the_binary_cargo_builds() {
+    fn near_miss_the_binary_cargo_builds_and_a_dummy_project() {
         let fixture = Fixture::dockerfile(
-            "FROM rust:1.95-trixie AS builder\nRUN cargo build --release --bin app\nFROM scratch\nCOPY --from=builder /src/target/release/app /app\n",
+            "FROM rust:1.95-trixie AS builder\nRUN USER=root cargo new --bin /app\nRUN cargo build --release --bin app\nFROM scratch\nCOPY --from=builder /src/target/release/app /app\n",
         );
         assert!(fixture.findings(&RULE).is_empty());
     }

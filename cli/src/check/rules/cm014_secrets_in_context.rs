@@ -13,20 +13,47 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &DockerfileContext, report: &mut Report) {
-    if !context.model.copies_context() {
+    let model = context.model;
+    let Some(final_stage) = model.final_stage() else {
+        return;
+    };
+    if !model.copies_context() {
         return;
     }
-    let line = context.model.first_local_copy_line();
+    // What reaches the image people pull: the context copied into the final stage's lineage,
+    // or an env file copied over from a stage that had the context.
+    let final_copies_context = model
+        .lineage(final_stage)
+        .any(|stage| model.stage_copies_context(stage));
+    let line = model.first_local_copy_line();
     for env_file in &context.project.env_files {
-        if !context
+        if context
             .dockerignore()
             .is_some_and(|ignore| ignore.ignores(env_file))
         {
+            continue;
+        }
+        if final_copies_context {
             report.at(
                 line,
                 format!(
                     "{env_file} is in the build context and `COPY . .` copies it into the image"
                 ),
+            );
+            continue;
+        }
+        let carried = final_stage.copies_from.iter().find(|copy| {
+            matches!(copy.source, CopySource::Stage(source)
+                if model.lineage(&model.stages[source]).any(|stage| model.stage_copies_context(stage)))
+                && copy
+                    .paths
+                    .iter()
+                    .any(|path| path.rsplit('/').next() == Some(env_file.as_str()))
+        });
+        if let Some(copy) = carried {
+            report.at(
+                copy.line,
+                format!("{env_file} is copied into the final image from the build context"),
             );
         }
     }
@@ -43,6 +70,26 @@ mod tests {
             .with_dockerignore(Some(&["target", ".env"]))
             .with_project(|project| project.env_files = vec![".env".into(), ".env.local".into()]);
         assert_eq!(fixture.findings(&RULE), ["Dockerfile:2"]);
+    }
+
+    #[test]
+    fn fires_on_an_env_file_carried_over_from_the_builder() {
+        let fixture = Fixture::dockerfile(
+            "FROM rust:1.95-trixie AS build\nCOPY . .\nRUN cargo build --release\nFROM debian:trixie-slim\nCOPY --from=build /target/release/app /app\nCOPY --from=build /.env /app/.env\n",
+        )
+        .with_dockerignore(Some(&["target"]))
+        .with_project(|project| project.env_files = vec![".env".into(), ".env.local".into()]);
+        assert_eq!(fixture.findings(&RULE), ["Dockerfile:6"]);
+    }
+
+    #[test]
+    fn near_miss_an_env_file_that_reaches_only_the_builder() {
+        let fixture = Fixture::dockerfile(
+            "FROM rust:1.95-trixie AS build\nCOPY . .\nRUN cargo build --release\nFROM debian:trixie-slim\nCOPY --from=build /target/release/app /app\n",
+        )
+        .with_dockerignore(Some(&["target"]))
+        .with_project(|project| project.env_files = vec![".env".into()]);
+        assert!(fixture.findings(&RULE).is_empty());
     }
 
     #[test]

@@ -13,6 +13,10 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &ComposeContext, report: &mut Report) {
+    // An override file's services are partial: compose merges them into the main file's.
+    if context.compose.overrides {
+        return;
+    }
     let image_has_healthcheck = context
         .project
         .dockerfiles
