@@ -4,6 +4,7 @@
 pub mod compose;
 pub mod dockerfile;
 pub mod images;
+pub mod kubernetes;
 pub mod model;
 pub mod output;
 pub mod project;
@@ -68,8 +69,11 @@ pub fn run(root: &std::path::Path, options: &CheckOptions) -> anyhow::Result<Vec
     let project =
         Project::load(root).with_context(|| format!("while reading {}", root.display()))?;
     anyhow::ensure!(
-        !project.dockerfiles.is_empty() || project.cargo.is_some() || !project.compose.is_empty(),
-        "{} has no Dockerfile, Cargo.toml or compose file to check",
+        !project.dockerfiles.is_empty()
+            || project.cargo.is_some()
+            || !project.compose.is_empty()
+            || !project.kubernetes.is_empty(),
+        "{} has no Dockerfile, Cargo.toml, compose file or Kubernetes manifest to check",
         root.display()
     );
     let mut findings = check(&project);
@@ -148,6 +152,8 @@ pub fn check_dockerfile_text(text: &str) -> Vec<Finding> {
         dockerignores: Vec::new(),
         env_files: vec![".env".to_owned()],
         code_ports: vec![(8080, "src/main.rs".to_owned(), 1)],
+        kubernetes: Vec::new(),
+        code_routes: Vec::new(),
     };
     check(&project)
 }

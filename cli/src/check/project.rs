@@ -2,6 +2,7 @@
 //! compose files and .dockerignore. It needs no answers file, so any project can be checked.
 
 use super::compose::Compose;
+use super::kubernetes::Manifests;
 use super::model::Model;
 use anyhow::{Context, Result};
 use std::collections::{BTreeMap, BTreeSet};
@@ -46,6 +47,11 @@ pub struct Project {
     pub env_files: Vec<String>,
     /// Ports the code binds by default, with where it says so.
     pub code_ports: Vec<(u16, String, usize)>,
+    /// YAML files anywhere in the project that hold Kubernetes objects (kustomize bases too).
+    pub kubernetes: Vec<Source<Manifests>>,
+    /// The HTTP paths the code routes (`web::resource("/health")`, `#[get("/ready")]`); empty
+    /// when none can be read from it.
+    pub code_routes: Vec<String>,
 }
 
 /// An ignore file for the build context.
@@ -133,6 +139,8 @@ impl Project {
             None
         };
         let code_ports = code_ports(root);
+        let kubernetes = kubernetes_manifests(root)?;
+        let code_routes = code_routes(root);
         Ok(Project {
             root: root.to_owned(),
             dockerfiles,
@@ -141,6 +149,8 @@ impl Project {
             dockerignores,
             env_files,
             code_ports,
+            kubernetes,
+            code_routes,
         })
     }
 
@@ -495,6 +505,84 @@ fn normalise(path: &Path) -> PathBuf {
 }
 
 /// Ports the code binds by default: `"0.0.0.0:8080"`, `("0.0.0.0", 8080)`, `PORT: u16 = 8080`.
+/// Every `.yaml`/`.yml` file under `root` (not in `target/`, `.git/` or another hidden
+/// directory, at most five levels down) that holds a Kubernetes object.
+fn kubernetes_manifests(root: &Path) -> Result<Vec<Source<Manifests>>> {
+    let mut found = Vec::new();
+    let mut pending = vec![(root.to_path_buf(), 0)];
+    while let Some((dir, depth)) = pending.pop() {
+        let Ok(entries) = fs_err::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if depth < 5 && !name.starts_with('.') && name != "target" && name != "node_modules"
+                {
+                    pending.push((path, depth + 1));
+                }
+                continue;
+            }
+            let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+            if !yaml || COMPOSE_FILES.contains(&name.as_str()) {
+                continue;
+            }
+            let relative = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            let text = read_text(root, &relative)?;
+            if let Some(parsed) =
+                Manifests::parse(&text).with_context(|| format!("while reading {relative}"))?
+            {
+                found.push(Source {
+                    path: relative,
+                    text,
+                    parsed,
+                });
+            }
+        }
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(found)
+}
+
+/// The paths the service's code routes, read from `src/`: actix-web's `resource("/p")`,
+/// `route("/p", ...)`, `#[get("/p")]` and the like, axum's `.route("/p", ...)`.
+fn code_routes(root: &Path) -> Vec<String> {
+    let mut routes = Vec::new();
+    let mut pending = vec![root.join("src")];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = fs_err::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "rs")
+                && let Ok(text) = fs_err::read_to_string(&path)
+            {
+                for opening in ["resource(\"", "route(\"", "get(\"", "head(\""] {
+                    for (at, _) in text.match_indices(opening) {
+                        let rest = &text[at + opening.len()..];
+                        if let Some(end) = rest.find('"')
+                            && rest.starts_with('/')
+                        {
+                            routes.push(rest[..end].to_owned());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    routes.sort();
+    routes.dedup();
+    routes
+}
+
 fn code_ports(root: &Path) -> Vec<(u16, String, usize)> {
     let mut ports: Vec<(bool, u16, String, usize)> = Vec::new();
     let mut pending = vec![root.join("src")];

@@ -169,6 +169,51 @@ fn every_rendered_variant_of_the_template_has_no_finding_at_all() {
     }
 }
 
+/// A Deployment with no securityContext at all: every field Pod Security "restricted" needs is
+/// its own finding, at the container, with the fix that names that field.
+#[test]
+fn a_deployment_without_a_security_context_gets_a_finding_per_restricted_field() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/check/corpus/kubernetes-deployment-without-a-security-context");
+
+    let output = run(&mut cli(&[
+        "check",
+        &case.display().to_string(),
+        "--format",
+        "json",
+    ]));
+
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "errors fail the default --deny error"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    for (rule, field) in [
+        ("CM101", "allowPrivilegeEscalation: false"),
+        ("CM102", "runAsNonRoot: true"),
+        ("CM104", "seccompProfile.type: RuntimeDefault"),
+        ("CM105", "capabilities.drop: [ALL]"),
+    ] {
+        let finding = findings
+            .iter()
+            .find(|finding| finding["rule"] == rule)
+            .unwrap_or_else(|| panic!("no {rule} finding: {findings:#?}"));
+        assert_eq!(finding["file"], "deploy/app.yaml");
+        assert_eq!(finding["line"], 23, "{rule}: the container's line");
+        assert!(
+            finding["message"].as_str().unwrap().contains(field),
+            "{finding}"
+        );
+        assert!(
+            finding["fix"].as_str().unwrap().contains(field),
+            "{finding}"
+        );
+    }
+    assert_eq!(findings.len(), 4, "{findings:#?}");
+}
+
 #[test]
 fn the_exit_status_follows_the_deny_level() {
     let case = |name: &str| {

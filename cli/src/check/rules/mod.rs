@@ -27,12 +27,27 @@ mod cm022_compose_healthcheck;
 mod cm023_compose_privileges;
 mod cm024_port_on_every_interface;
 mod cm025_build_and_run;
+mod cm101_privilege_escalation;
+mod cm102_run_as_non_root;
+mod cm103_run_as_root_uid;
+mod cm104_seccomp_profile;
+mod cm105_capabilities;
+mod cm106_host_access;
+mod cm107_missing_probes;
+mod cm108_probe_port;
+mod cm109_probe_path;
+mod cm110_resources;
+mod cm111_floating_image;
+mod cm112_grace_period;
+mod cm113_read_only_root_writes;
 
 use super::Finding;
 use super::compose::Compose;
+use super::kubernetes::{Container, Manifests};
 use super::model::Model;
 use super::project::{DockerIgnore, Project, Source};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Every rule, in id order: what `--explain`, SARIF's rule list and the checker read.
 pub const RULES: &[&Rule] = &[
@@ -61,6 +76,19 @@ pub const RULES: &[&Rule] = &[
     &cm023_compose_privileges::RULE,
     &cm024_port_on_every_interface::RULE,
     &cm025_build_and_run::RULE,
+    &cm101_privilege_escalation::RULE,
+    &cm102_run_as_non_root::RULE,
+    &cm103_run_as_root_uid::RULE,
+    &cm104_seccomp_profile::RULE,
+    &cm105_capabilities::RULE,
+    &cm106_host_access::RULE,
+    &cm107_missing_probes::RULE,
+    &cm108_probe_port::RULE,
+    &cm109_probe_path::RULE,
+    &cm110_resources::RULE,
+    &cm111_floating_image::RULE,
+    &cm112_grace_period::RULE,
+    &cm113_read_only_root_writes::RULE,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
@@ -99,6 +127,8 @@ pub enum Check {
     Cargo(fn(&Project, &super::project::Cargo, &mut Report)),
     /// Runs once per compose file.
     Compose(fn(&ComposeContext, &mut Report)),
+    /// Runs once per YAML file of Kubernetes objects.
+    Kubernetes(fn(&KubernetesContext, &mut Report)),
     /// Runs only with `--build`: it needs the image built and running.
     Build,
 }
@@ -122,6 +152,44 @@ pub struct ComposeContext<'a> {
     pub project: &'a Project,
     pub path: &'a str,
     pub compose: &'a Compose,
+}
+
+/// One file of Kubernetes objects and the project around it.
+pub struct KubernetesContext<'a> {
+    pub project: &'a Project,
+    pub path: &'a str,
+    pub manifests: &'a Manifests,
+}
+
+impl KubernetesContext<'_> {
+    /// The image a container runs, after the `images:` of any kustomization in the project.
+    pub fn image<'b>(&self, written: &'b str) -> std::borrow::Cow<'b, str> {
+        let (name, _) = crate::check::images::split(written);
+        self.project
+            .kubernetes
+            .iter()
+            .find_map(|file| file.parsed.image_overrides.get(name))
+            .map_or(std::borrow::Cow::Borrowed(written), |pinned| {
+                std::borrow::Cow::Owned(format!("{name}{pinned}"))
+            })
+    }
+
+    /// The environment the kubelet gives `container`: its ConfigMaps' data found anywhere in
+    /// the project, then its own `env` on top.
+    pub fn environment(&self, container: &Container) -> BTreeMap<String, String> {
+        let mut environment = BTreeMap::new();
+        for name in &container.env_config_maps {
+            for file in &self.project.kubernetes {
+                for config_map in &file.parsed.config_maps {
+                    if &config_map.name == name {
+                        environment.extend(config_map.data.clone());
+                    }
+                }
+            }
+        }
+        environment.extend(container.env.clone());
+        environment
+    }
 }
 
 /// Where one rule's findings go, at the rule's own severity unless it says otherwise.
@@ -199,6 +267,16 @@ pub fn run_all(project: &Project) -> Vec<Finding> {
                     check(&context, &mut Report::new(rule, path, &mut findings));
                 }
             }
+            Check::Kubernetes(check) => {
+                for Source { path, parsed, .. } in &project.kubernetes {
+                    let context = KubernetesContext {
+                        project,
+                        path,
+                        manifests: parsed,
+                    };
+                    check(&context, &mut Report::new(rule, path, &mut findings));
+                }
+            }
             Check::Build => {}
         }
     }
@@ -207,7 +285,9 @@ pub fn run_all(project: &Project) -> Vec<Finding> {
 
 /// What every rule file needs.
 mod prelude {
-    pub(super) use super::{Check, ComposeContext, DockerfileContext, Report, Rule, Severity::*};
+    pub(super) use super::{
+        Check, ComposeContext, DockerfileContext, KubernetesContext, Report, Rule, Severity::*,
+    };
     pub(super) use crate::check::Finding;
     pub(super) use crate::check::dockerfile::Form;
     pub(super) use crate::check::images;
@@ -224,6 +304,60 @@ pub use cm025_build_and_run::build_and_prove;
 pub mod testing {
     use super::*;
     use crate::check::project::{Cargo, Dependency};
+
+    /// A Deployment that meets every Kubernetes rule: the near-miss the rules' tests edit.
+    pub const DEPLOYMENT: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app
+data:
+  SHUTDOWN_TIMEOUT: "5"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  selector:
+    matchLabels:
+      app: app
+  template:
+    metadata:
+      labels:
+        app: app
+    spec:
+      terminationGracePeriodSeconds: 15
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 65532
+        seccompProfile:
+          type: RuntimeDefault
+      containers:
+        - name: app
+          image: app:1.0.0
+          ports:
+            - name: http
+              containerPort: 8080
+          envFrom:
+            - configMapRef:
+                name: app
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities:
+              drop: [ALL]
+          resources:
+            requests: {cpu: 500m, memory: 128Mi}
+            limits: {cpu: 500m, memory: 128Mi}
+          livenessProbe:
+            httpGet: {path: /health, port: http}
+          readinessProbe:
+            httpGet: {path: /ready, port: 8080}
+          lifecycle:
+            preStop:
+              sleep:
+                seconds: 5
+"#;
 
     /// A project with this Dockerfile and, unless the test says otherwise, a Cargo.toml that
     /// builds `app`, a compose file with nothing in it, and the code listening on 8080.
@@ -254,6 +388,8 @@ pub mod testing {
                     }],
                     env_files: Vec::new(),
                     code_ports: vec![(8080, "src/main.rs".into(), 1)],
+                    kubernetes: Vec::new(),
+                    code_routes: vec!["/health".into(), "/ready".into()],
                 },
             }
         }
@@ -265,6 +401,22 @@ pub mod testing {
                 path: "compose.yaml".into(),
                 text: text.to_owned(),
                 parsed: Compose::parse(text).expect("valid compose YAML"),
+            });
+            fixture
+        }
+
+        /// A project with this one Kubernetes manifest (`deploy/app.yaml`), a Dockerfile that
+        /// runs as uid 65532 and exposes 8080, and code that routes /health and /ready.
+        pub fn kubernetes(text: &str) -> Fixture {
+            let mut fixture = Fixture::dockerfile(
+                "FROM rust:1.95-trixie AS builder\nRUN cargo build --release\nFROM gcr.io/distroless/cc-debian13:nonroot\nCOPY --from=builder /target/release/app /app\nUSER 65532:65532\nEXPOSE 8080\nENTRYPOINT [\"/app\"]\n",
+            );
+            fixture.project.kubernetes.push(Source {
+                path: "deploy/app.yaml".into(),
+                text: text.to_owned(),
+                parsed: Manifests::parse(text)
+                    .expect("valid Kubernetes YAML")
+                    .expect("Kubernetes objects"),
             });
             fixture
         }
