@@ -18,15 +18,6 @@ pub const CARGO_CHEF_VERSION: &str = "0.1.78";
 /// The port the template listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 8080;
 
-/// Every Debian release an image tag may name, oldest first, with its number (distroless
-/// names images by number: `cc-debian12`). The template offers the newest two ([`Debian`]).
-pub const DEBIAN_RELEASES: [(&str, u8); 4] = [
-    ("buster", 10),
-    ("bullseye", 11),
-    ("bookworm", 12),
-    ("trixie", 13),
-];
-
 /// The runtime image family.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
@@ -117,14 +108,12 @@ impl Base {
 }
 
 impl Debian {
-    /// The release number distroless names its images by (`cc-debian13`).
+    /// The release number distroless names its images by (`cc-debian13`), from check's one
+    /// table of Debian releases.
     pub fn number(self) -> u8 {
-        let name = choice_name(&self);
-        DEBIAN_RELEASES
-            .iter()
-            .find(|(codename, _)| *codename == name)
-            .map(|(_, number)| *number)
-            .expect("every Debian choice is in DEBIAN_RELEASES")
+        crate::check::images::debian_release(&choice_name(&self))
+            .expect("every Debian choice is in check's release table")
+            .number
     }
 }
 
@@ -308,6 +297,18 @@ mod tests {
             variant.runtime_image(),
             "gcr.io/distroless/cc-debian12:nonroot"
         );
+    }
+
+    #[test]
+    fn every_debian_choice_is_a_released_release_of_checks_table() {
+        for debian in Debian::value_variants() {
+            let release = crate::check::images::debian_release(&choice_name(debian)).unwrap();
+            assert_eq!(release.number, debian.number());
+            assert!(
+                release.released.is_some() && release.glibc.is_some(),
+                "{debian}"
+            );
+        }
     }
 
     /// One spelling everywhere: what clap accepts is what serde reads and writes.

@@ -2,7 +2,7 @@
 //! cache, the build order, and the summary. Base images come from the support crate.
 
 pub use cargo_microservice_support::standin::{
-    Origin, base_images, ensure_base_image, require_docker,
+    Origin, base_images, ensure_base_image, require_docker, runs_on_scratch,
 };
 pub use cargo_microservice_support::*;
 use std::path::{Path, PathBuf};

@@ -37,13 +37,9 @@ fn ensure_bases(project: &Path) -> Result<String, String> {
             }
         });
     }
-    bases.push(
-        match dockerfile.lines().rfind(|line| line.starts_with("FROM ")) {
-            Some(line) if line.contains("scratch") => "scratch".to_owned(),
-            _ => String::new(),
-        },
-    );
-    bases.retain(|base| !base.is_empty());
+    if runs_on_scratch(&dockerfile) {
+        bases.push("scratch".to_owned());
+    }
     Ok(bases.join(", "))
 }
 

@@ -77,33 +77,19 @@ pub fn ensure_base_image(reference: &str) -> Result<Origin, String> {
     })
 }
 
-/// The external images a Dockerfile's stages start from: not earlier stages, not `scratch`.
+/// The external images a Dockerfile's stages start from: not earlier stages, not `scratch`,
+/// read by check's Dockerfile model (ARG defaults, stage names in any case, `--platform`).
 pub fn base_images(dockerfile: &str) -> Vec<String> {
-    let mut stages: Vec<String> = Vec::new();
-    let mut images = Vec::new();
-    for line in dockerfile.lines() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        if !words
-            .first()
-            .is_some_and(|word| word.eq_ignore_ascii_case("FROM"))
-        {
-            continue;
-        }
-        let mut rest = words[1..].iter().filter(|word| !word.starts_with("--"));
-        let Some(image) = rest.next() else { continue };
-        if image != &"scratch"
-            && !stages.iter().any(|stage| stage == image)
-            && !images.contains(&image.to_string())
-        {
-            images.push(image.to_string());
-        }
-        if let (Some(as_word), Some(stage)) = (rest.next(), rest.next())
-            && as_word.eq_ignore_ascii_case("AS")
-        {
-            stages.push(stage.to_string());
-        }
-    }
-    images
+    cargo_microservice::check::model::Model::parse(dockerfile).external_images()
+}
+
+/// Whether the image a Dockerfile makes starts from `scratch`.
+pub fn runs_on_scratch(dockerfile: &str) -> bool {
+    let model = cargo_microservice::check::model::Model::parse(dockerfile);
+    model
+        .final_stage()
+        .and_then(|stage| model.root_image(stage))
+        == Some("scratch")
 }
 
 #[cfg(test)]
@@ -114,5 +100,12 @@ mod tests {
     fn base_images_skip_stages_and_scratch() {
         let dockerfile = "FROM rust:1.95-trixie AS chef\nFROM chef AS planner\nfrom --platform=$BUILDPLATFORM chef as builder\nFROM scratch AS runtime\nCOPY --from=builder /a /a\n";
         assert_eq!(base_images(dockerfile), ["rust:1.95-trixie"]);
+        assert!(runs_on_scratch(dockerfile));
+        let with_args = "ARG RUST=1.95\nFROM rust:${RUST}-trixie AS chef\nFROM gcr.io/distroless/cc-debian13:nonroot\n";
+        assert_eq!(
+            base_images(with_args),
+            ["rust:1.95-trixie", "gcr.io/distroless/cc-debian13:nonroot"]
+        );
+        assert!(!runs_on_scratch(with_args));
     }
 }
