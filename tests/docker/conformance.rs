@@ -198,7 +198,17 @@ pub fn run_pod(image: &str, manifests: &Manifests) -> Verdict {
     probing.store(false, Ordering::Relaxed);
     let sigterm_at = deleted.elapsed();
     let _ = docker_ok(&["kill", "--signal", "TERM", &running.id]);
-    let slow_delay = drain.saturating_sub(Duration::from_secs(1));
+    // Late in the drain, but inside the time the service gives a client to send its body
+    // (REQUEST_TIMEOUT; 5 s unless the manifest sets it).
+    let request_timeout = Duration::from_secs(
+        environment
+            .get("REQUEST_TIMEOUT")
+            .and_then(|secs| secs.parse().ok())
+            .unwrap_or(5),
+    );
+    let slow_delay = drain
+        .min(request_timeout)
+        .saturating_sub(Duration::from_secs(1));
     let slow = slow.map(|slow| thread::spawn(move || slow.finish_after(slow_delay)));
     let kill_at = grace.max(sigterm_at + MINIMUM_GRACE_AFTER_SIGTERM);
     let exit = running.wait_or_kill(deleted, kill_at);

@@ -12,11 +12,11 @@ const MINORS: std::ops::RangeInclusive<u32> = 31..=37;
 /// The files `kustomization.yaml` lists, read from it rather than assumed.
 fn resource_files(project: &Path) -> Vec<PathBuf> {
     let base = project.join(BASE_DIR);
-    let kustomization: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(base.join("kustomization.yaml")).unwrap())
+    let kustomization: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(base.join("kustomization.yaml")).unwrap())
             .unwrap();
     kustomization["resources"]
-        .as_sequence()
+        .as_array()
         .expect("kustomization.yaml lists its resources")
         .iter()
         .map(|resource| base.join(resource.as_str().unwrap()))
@@ -133,7 +133,7 @@ fn every_variant_renders_a_kustomize_base_with_the_values_its_dockerfile_and_com
             "{id}"
         );
         let dockerfile = std::fs::read_to_string(project.dir.join("Dockerfile")).unwrap();
-        let compose: serde_yaml::Value = serde_yaml::from_str(
+        let compose: serde_json::Value = serde_saphyr::from_str(
             &std::fs::read_to_string(project.dir.join("compose.yaml")).unwrap(),
         )
         .unwrap();
@@ -278,7 +278,7 @@ fn every_variant_renders_a_kustomize_base_with_the_values_its_dockerfile_and_com
         );
         let policy = &manifests.one("NetworkPolicy")["spec"];
         let ingress_ports: Vec<u64> = policy["ingress"][0]["ports"]
-            .as_sequence()
+            .as_array()
             .unwrap()
             .iter()
             .map(|port| port["port"].as_u64().unwrap())

@@ -13,7 +13,7 @@ pub const BASE_DIR: &str = "deploy/kubernetes";
 /// Every document `kubectl kustomize <dir>` renders, in its order.
 pub struct Manifests {
     pub text: String,
-    pub documents: Vec<serde_yaml::Value>,
+    pub documents: Vec<serde_json::Value>,
 }
 
 impl Manifests {
@@ -24,8 +24,9 @@ impl Manifests {
     }
 
     pub fn parse(text: &str) -> Manifests {
-        let documents = serde_yaml::Deserializer::from_str(text)
-            .map(|document| serde_yaml::Value::deserialize(document).unwrap())
+        let documents = serde_saphyr::from_multiple::<serde_json::Value>(text)
+            .unwrap_or_else(|error| panic!("kustomize's output does not parse: {error}"))
+            .into_iter()
             .filter(|document| !document.is_null())
             .collect();
         Manifests {
@@ -35,7 +36,7 @@ impl Manifests {
     }
 
     /// The one document of `kind`; fails the test when there is none or more than one.
-    pub fn one(&self, kind: &str) -> &serde_yaml::Value {
+    pub fn one(&self, kind: &str) -> &serde_json::Value {
         let found: Vec<_> = self
             .documents
             .iter()
@@ -53,7 +54,7 @@ impl Manifests {
     }
 
     pub fn deployment(&self) -> Deployment {
-        serde_yaml::from_value(self.one("Deployment").clone())
+        serde_json::from_value(self.one("Deployment").clone())
             .unwrap_or_else(|error| panic!("the Deployment does not parse: {error}"))
     }
 
@@ -67,7 +68,7 @@ impl Manifests {
                     && document["metadata"]["name"].as_str() == Some(name)
             })
             .unwrap_or_else(|| panic!("no ConfigMap {name}"));
-        serde_yaml::from_value(document["data"].clone()).unwrap_or_default()
+        serde_json::from_value(document["data"].clone()).unwrap_or_default()
     }
 
     /// The environment the kubelet gives `container`: its ConfigMaps' data, then its own `env`
