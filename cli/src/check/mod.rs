@@ -3,6 +3,7 @@
 
 pub mod compose;
 pub mod dockerfile;
+pub mod ignore;
 pub mod images;
 pub mod kubernetes;
 pub mod model;

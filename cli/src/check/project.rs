@@ -2,6 +2,7 @@
 //! compose files and .dockerignore. It needs no answers file, so any project can be checked.
 
 use super::compose::Compose;
+use super::ignore::{self, IgnoreComment};
 use super::kubernetes::Manifests;
 use super::model::Model;
 use anyhow::{Context, Result};
@@ -34,6 +35,8 @@ pub struct Cargo {
     pub edition: Option<String>,
     pub release_profile: Option<toml::Table>,
     pub dependencies: BTreeMap<String, Dependency>,
+    /// Every manifest read (the root's and the members'), by path, with its text.
+    pub manifests: Vec<(String, String)>,
 }
 
 pub struct Project {
@@ -55,10 +58,11 @@ pub struct Project {
 }
 
 /// An ignore file for the build context.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DockerIgnore {
     pub path: String,
     pub patterns: Vec<String>,
+    pub text: String,
 }
 
 const COMPOSE_FILES: [&str; 8] = [
@@ -112,14 +116,16 @@ impl Project {
         }
         let mut dockerignores = Vec::new();
         for name in names.iter().filter(|name| name.ends_with(".dockerignore")) {
+            let text = read_text(root, name)?;
             dockerignores.push(DockerIgnore {
                 path: name.clone(),
-                patterns: read_text(root, name)?
+                patterns: text
                     .lines()
                     .map(str::trim)
                     .filter(|line| !line.is_empty() && !line.starts_with('#'))
                     .map(str::to_owned)
                     .collect(),
+                text,
             });
         }
         // Templates (`.env.example`) hold no secrets; everything else named `.env*` may.
@@ -152,6 +158,35 @@ impl Project {
             kubernetes,
             code_routes,
         })
+    }
+
+    /// Every `check:ignore=` comment in the files check reads.
+    pub fn ignore_comments(&self) -> Vec<IgnoreComment> {
+        let mut found = Vec::new();
+        for file in &self.dockerfiles {
+            found.extend(ignore::comments(&file.path, &file.text, false));
+        }
+        for file in self
+            .compose
+            .iter()
+            .map(|f| (&f.path, &f.text))
+            .chain(self.kubernetes.iter().map(|f| (&f.path, &f.text)))
+        {
+            found.extend(ignore::comments(file.0, file.1, true));
+        }
+        for ignore_file in &self.dockerignores {
+            found.extend(ignore::comments(
+                &ignore_file.path,
+                &ignore_file.text,
+                false,
+            ));
+        }
+        if let Some(cargo) = &self.cargo {
+            for (path, text) in &cargo.manifests {
+                found.extend(ignore::comments(path, text, true));
+            }
+        }
+        found
     }
 
     /// The ignore file a build with `dockerfile` reads: BuildKit prefers
@@ -304,6 +339,7 @@ fn load_cargo(root: &Path) -> Result<Cargo> {
         } else {
             format!("{dir}/Cargo.toml")
         };
+        cargo.manifests.push((manifest_path.clone(), text.clone()));
         let Some(package) = table.get("package").and_then(|p| p.as_table()) else {
             continue;
         };
@@ -736,6 +772,7 @@ mod tests {
         let ignore = |patterns: &[&str]| DockerIgnore {
             path: ".dockerignore".into(),
             patterns: patterns.iter().map(|p| p.to_string()).collect(),
+            ..DockerIgnore::default()
         };
         for excludes in [
             &["./target"][..],

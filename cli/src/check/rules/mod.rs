@@ -27,6 +27,7 @@ mod cm022_compose_healthcheck;
 mod cm023_compose_privileges;
 mod cm024_port_on_every_interface;
 mod cm025_build_and_run;
+mod cm026_ignore_comment;
 mod cm101_privilege_escalation;
 mod cm102_run_as_non_root;
 mod cm103_run_as_root_uid;
@@ -76,6 +77,7 @@ pub const RULES: &[&Rule] = &[
     &cm023_compose_privileges::RULE,
     &cm024_port_on_every_interface::RULE,
     &cm025_build_and_run::RULE,
+    &cm026_ignore_comment::RULE,
     &cm101_privilege_escalation::RULE,
     &cm102_run_as_non_root::RULE,
     &cm103_run_as_root_uid::RULE,
@@ -131,6 +133,8 @@ pub enum Check {
     Kubernetes(fn(&KubernetesContext, &mut Report)),
     /// Runs only with `--build`: it needs the image built and running.
     Build,
+    /// Runs once per `check:ignore=` comment, in any file.
+    Ignore(fn(&super::ignore::IgnoreComment, &mut Report)),
 }
 
 /// One Dockerfile and the project around it.
@@ -233,8 +237,10 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
         .find(|rule| rule.id.eq_ignore_ascii_case(id))
 }
 
-/// Every rule that reads files, on every file of `project`.
+/// Every rule that reads files, on every file of `project`, less what its `check:ignore=`
+/// comments silence.
 pub fn run_all(project: &Project) -> Vec<Finding> {
+    let ignores = project.ignore_comments();
     let mut findings = Vec::new();
     for rule in RULES.iter().copied() {
         match rule.check {
@@ -277,9 +283,22 @@ pub fn run_all(project: &Project) -> Vec<Finding> {
                     check(&context, &mut Report::new(rule, path, &mut findings));
                 }
             }
+            Check::Ignore(check) => {
+                for comment in &ignores {
+                    check(
+                        comment,
+                        &mut Report::new(rule, &comment.file, &mut findings),
+                    );
+                }
+            }
             Check::Build => {}
         }
     }
+    findings.retain(|finding| {
+        !ignores
+            .iter()
+            .any(|ignore| ignore.file == finding.file && ignore.covers(&finding.rule, finding.line))
+    });
     findings
 }
 
@@ -385,6 +404,7 @@ spec:
                     dockerignores: vec![DockerIgnore {
                         path: ".dockerignore".into(),
                         patterns: vec!["target".into(), ".env".into()],
+                        ..DockerIgnore::default()
                     }],
                     env_files: Vec::new(),
                     code_ports: vec![(8080, "src/main.rs".into(), 1)],
@@ -438,6 +458,7 @@ spec:
                 .map(|patterns| DockerIgnore {
                     path: ".dockerignore".into(),
                     patterns: patterns.iter().map(|p| p.to_string()).collect(),
+                    ..DockerIgnore::default()
                 })
                 .into_iter()
                 .collect();
