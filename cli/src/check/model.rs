@@ -217,9 +217,10 @@ impl Model {
                         _ => None,
                     };
                     let base = global_args.expand(&base_raw);
-                    let parent = base
-                        .as_deref()
-                        .and_then(|base| names.get(&base.to_ascii_lowercase()).copied());
+                    let parent = match base.as_deref() {
+                        Some(base) => names.get(&base.to_ascii_lowercase()).copied(),
+                        None => stage_pattern_parent(&base_raw, &stages),
+                    };
                     let stage_index = stages.len();
                     let root = parent.map_or(stage_index, |parent| stages[parent].root);
                     if let Some(name) = &name {
@@ -468,6 +469,65 @@ impl Stage {
     }
 }
 
+/// For `FROM build_${TARGETARCH}`: the earlier stages the name can stand for, when they all
+/// start from the same image repository (one builder per platform), the first of them;
+/// their facts are the stage's whichever platform builds.
+fn stage_pattern_parent(raw: &str, stages: &[Stage]) -> Option<usize> {
+    const MOST_STAGES_SEARCHED: usize = 1_000;
+    if !raw.contains('$') || stages.len() > MOST_STAGES_SEARCHED {
+        return None;
+    }
+    let mut pattern = String::new();
+    let mut rest = raw;
+    while let Some(at) = rest.find('$') {
+        pattern.push_str(&rest[..at]);
+        pattern.push('*');
+        let after = &rest[at + 1..];
+        rest = match after.strip_prefix('{') {
+            Some(inner) => inner.find('}').map_or("", |end| &inner[end + 1..]),
+            None => after.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_'),
+        };
+    }
+    pattern.push_str(rest);
+    let pattern = pattern.to_ascii_lowercase();
+    let candidates: Vec<&Stage> = stages
+        .iter()
+        .filter(|stage| {
+            stage
+                .name
+                .as_deref()
+                .is_some_and(|name| wildcard_match(&pattern, &name.to_ascii_lowercase()))
+        })
+        .collect();
+    let repository = |stage: &Stage| {
+        stages[stage.root]
+            .base
+            .as_deref()
+            .map(|image| images::split(image).0.to_owned())
+    };
+    let first = candidates.first()?;
+    let shared = repository(first)?;
+    candidates
+        .iter()
+        .all(|stage| repository(stage).as_deref() == Some(shared.as_str()))
+        .then_some(first.index)
+}
+
+/// `*` stands for any run of characters; nothing else is special.
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, tail)) => {
+            let Some(rest) = text.strip_prefix(head) else {
+                return false;
+            };
+            (0..=rest.len())
+                .filter(|&at| rest.is_char_boundary(at))
+                .any(|at| wildcard_match(tail, &rest[at..]))
+        }
+    }
+}
+
 /// The variables a stage leaves to a stage built `FROM` it: its ENVs (ARGs do not carry over).
 fn stage_env(stage: &Stage, file: &Dockerfile) -> Vars {
     let mut vars = Vars::default();
@@ -564,6 +624,20 @@ mod tests {
         assert_eq!(model.root_image(builder), Some("rust:1.95-trixie"));
         assert!(builder.builds_rust);
         assert_eq!(model.external_images(), ["rust:1.95-trixie"]);
+    }
+
+    #[test]
+    fn a_stage_named_by_platform_args_builds_on_the_builders_it_can_name() {
+        let model = Model::parse(
+            "FROM ghcr.io/blackdex/rust-musl:x86_64-musl-stable-1.97.1 AS build_amd64\nFROM ghcr.io/blackdex/rust-musl:aarch64-musl-stable-1.97.1 AS build_arm64\nFROM build_${TARGETARCH}${TARGETVARIANT} AS build\nRUN cargo build --release\n",
+        );
+        let build = &model.stages[2];
+        assert_eq!(build.parent, Some(0));
+        assert!(model.facts(build).static_openssl);
+        let mixed = Model::parse(
+            "FROM rust:1.95 AS build_amd64\nFROM alpine:3.23 AS build_arm64\nFROM build_${TARGETARCH}\n",
+        );
+        assert_eq!(mixed.stages[2].parent, None, "different images: unknown");
     }
 
     #[test]

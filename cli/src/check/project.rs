@@ -34,6 +34,8 @@ pub struct Cargo {
     pub rust_version: Option<String>,
     pub edition: Option<String>,
     pub release_profile: Option<toml::Table>,
+    /// Every `[profile.*]` table, by name.
+    pub profiles: toml::Table,
     pub dependencies: BTreeMap<String, Dependency>,
     /// Every manifest read (the root's and the members'), by path, with its text.
     pub manifests: Vec<(String, String)>,
@@ -139,10 +141,9 @@ impl Project {
             })
             .cloned()
             .collect();
-        let cargo = if root.join("Cargo.toml").is_file() {
-            Some(load_cargo(root)?)
-        } else {
-            None
+        let cargo = match manifest_dir(root, &dockerfiles) {
+            Some(base) => Some(load_cargo(root, &base)?),
+            None => None,
         };
         let code_ports = code_ports(root);
         let kubernetes = kubernetes_manifests(root)?;
@@ -291,18 +292,71 @@ pub fn line_of(text: &str, needle: &str) -> usize {
         .map_or(1, |index| index + 1)
 }
 
-fn load_cargo(root: &Path) -> Result<Cargo> {
-    let manifest_text = read_text(root, "Cargo.toml")?;
+/// The directory (relative to the root, `""` for the root) whose Cargo.toml the image is
+/// built from: the root's, else the one directory a Dockerfile copies or the context holds
+/// that has one (`COPY app /app` with app/Cargo.toml).
+fn manifest_dir(root: &Path, dockerfiles: &[Source<Model>]) -> Option<String> {
+    if root.join("Cargo.toml").is_file() {
+        return Some(String::new());
+    }
+    let has_manifest = |dir: &str| !dir.is_empty() && root.join(dir).join("Cargo.toml").is_file();
+    let mut copied: Vec<String> = dockerfiles
+        .iter()
+        .flat_map(|file| &file.parsed.file.instructions)
+        .filter(|i| i.keyword == "COPY" && i.flag("from").is_none())
+        .flat_map(|i| {
+            let words: Vec<&str> = i.args.split_whitespace().collect();
+            words[..words.len().saturating_sub(1)]
+                .iter()
+                .map(|source| {
+                    source
+                        .trim_start_matches("./")
+                        .trim_end_matches('/')
+                        .to_owned()
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|dir| has_manifest(dir))
+        .collect();
+    copied.dedup();
+    if copied.len() == 1 {
+        return copied.pop();
+    }
+    let children: Vec<String> = fs_err::read_dir(root)
+        .ok()?
+        .flatten()
+        .filter(|entry| entry.path().is_dir())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|dir| has_manifest(dir) && dir != "target")
+        .collect();
+    (children.len() == 1).then(|| children[0].clone())
+}
+
+fn load_cargo(root: &Path, base: &str) -> Result<Cargo> {
+    let in_base = |path: &str| {
+        if base.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{base}/{path}")
+        }
+    };
+    let manifest_path = in_base("Cargo.toml");
+    let manifest_text = read_text(root, &manifest_path)?;
     let manifest: toml::Table =
-        toml::from_str(&manifest_text).context("while reading Cargo.toml")?;
+        toml::from_str(&manifest_text).with_context(|| format!("while reading {manifest_path}"))?;
     let mut cargo = Cargo {
-        manifest: "Cargo.toml".into(),
+        manifest: manifest_path.clone(),
         manifest_text: manifest_text.clone(),
         ..Cargo::default()
     };
-    cargo.release_profile = manifest
+    cargo.profiles = manifest
         .get("profile")
-        .and_then(|profile| profile.get("release"))
+        .and_then(|profile| profile.as_table())
+        .cloned()
+        .unwrap_or_default();
+    cargo.release_profile = cargo
+        .profiles
+        .get("release")
         .and_then(|release| release.as_table())
         .cloned();
     let workspace = manifest.get("workspace").and_then(|w| w.as_table());
@@ -312,9 +366,9 @@ fn load_cargo(root: &Path) -> Result<Cargo> {
     let workspace_dependencies = workspace
         .and_then(|w| w.get("dependencies"))
         .and_then(|d| d.as_table());
-    let mut packages = vec![(String::new(), manifest.clone(), manifest_text.clone())];
+    let mut packages = vec![(base.to_owned(), manifest.clone(), manifest_text.clone())];
     if let Some(workspace) = workspace {
-        for dir in workspace_members(root, workspace)? {
+        for dir in workspace_members(&root.join(base), workspace)? {
             let relative = dir
                 .strip_prefix(root)
                 .unwrap_or(&dir)
@@ -632,7 +686,11 @@ fn code_ports(root: &Path) -> Vec<(u16, String, usize)> {
                 pending.push(path);
                 continue;
             }
-            if path.extension().is_none_or(|ext| ext != "rs") {
+            // Test helpers (`testing.rs`, `test_utils.rs`) bind and call what they like.
+            let test_helper = path
+                .file_name()
+                .is_some_and(|name| name.to_string_lossy().contains("test"));
+            if path.extension().is_none_or(|ext| ext != "rs") || test_helper {
                 continue;
             }
             let Ok(text) = fs_err::read_to_string(&path) else {
@@ -644,14 +702,15 @@ fn code_ports(root: &Path) -> Vec<(u16, String, usize)> {
                 .to_string_lossy()
                 .replace('\\', "/");
             // Test modules bind what they like; the service's default is in the code above them.
-            for (index, line) in text
+            let lines: Vec<&str> = text
                 .lines()
-                .enumerate()
-                .take_while(|(_, line)| !line.contains("#[cfg(test)]"))
-            {
-                if let Some(port) = port_in(line) {
-                    let declared = line.to_ascii_uppercase().contains("PORT: U16 =");
-                    ports.push((!declared, port, relative.clone(), index + 1));
+                .take_while(|line| !line.contains("#[cfg(test)]"))
+                .collect();
+            for (index, line) in lines.iter().enumerate() {
+                if let Some(port) = declared_port(&lines[index..]) {
+                    ports.push((false, port, relative.clone(), index + 1));
+                } else if let Some(port) = port_in(line) {
+                    ports.push((true, port, relative.clone(), index + 1));
                 }
             }
         }
@@ -662,6 +721,34 @@ fn code_ports(root: &Path) -> Vec<(u16, String, usize)> {
         .into_iter()
         .map(|(_, port, path, line)| (port, path, line))
         .collect()
+}
+
+/// A port the code declares as its default, at the first of `lines`: `PORT: u16 = 8080`, a
+/// clap argument `#[arg(default_value = "8080", env = "PORT")]`, or
+/// `env::var("PORT").unwrap_or_else(|_| "8000".to_string())` over a few lines.
+fn declared_port(lines: &[&str]) -> Option<u16> {
+    let line = lines.first()?;
+    let upper = line.to_ascii_uppercase();
+    if upper.contains("PORT: U16 =") {
+        return port_in(line);
+    }
+    let quoted_number = |text: &str| -> Option<u16> {
+        text.split('"')
+            .skip(1)
+            .step_by(2)
+            .find_map(|quoted| quoted.parse::<u16>().ok().filter(|port| *port > 0))
+    };
+    if upper.contains("DEFAULT_VALUE") && upper.contains("PORT") {
+        let after = &line[upper.find("DEFAULT_VALUE")?..];
+        return quoted_number(after);
+    }
+    if upper.contains("VAR(\"") && upper.contains("PORT\")") {
+        return lines.iter().take(4).find_map(|line| {
+            let at = line.find("unwrap_or")?;
+            quoted_number(&line[at..])
+        });
+    }
+    None
 }
 
 fn port_in(line: &str) -> Option<u16> {
@@ -733,11 +820,11 @@ impl Cargo {
                 });
             }
         }
+        // rustls and tokio-rustls alone serve TLS as often as they call out: no evidence of a
+        // client that verifies against the system store.
         for name in [
             "ureq",
-            "rustls",
             "hyper-rustls",
-            "tokio-rustls",
             "rustls-native-certs",
             "awc",
             "isahc",
@@ -765,6 +852,19 @@ mod tests {
         assert_eq!(port_in(r#"let addr = "127.0.0.1:3000";"#), Some(3000));
         assert_eq!(port_in("pub const DEFAULT_PORT: u16 = 9090;"), Some(9090));
         assert_eq!(port_in("let x = 5;"), None);
+        assert_eq!(
+            declared_port(&[
+                r#"    #[arg(long, short = 'p', default_value = "8080", env = "SERVER_PORT")]"#
+            ]),
+            Some(8080)
+        );
+        assert_eq!(
+            declared_port(&[
+                r#"    let port: u32 = env::var("PORT")"#,
+                r#"        .unwrap_or_else(|_| "8000".to_string())"#,
+            ]),
+            Some(8000)
+        );
     }
 
     #[test]

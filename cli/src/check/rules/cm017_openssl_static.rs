@@ -21,11 +21,31 @@ fn check(context: &DockerfileContext, report: &mut Report) {
         return;
     };
     let runtime = model.facts(final_stage);
-    let static_build = final_stage.copies_from.iter().any(|copy| {
-        model.instruction(copy.instruction).keyword == "COPY"
-            && matches!(copy.source, CopySource::Stage(source)
-                if model.stages[source].builds_rust && model.stages[source].links_statically)
-    });
+    let builders: Vec<&Stage> = final_stage
+        .copies_from
+        .iter()
+        .filter(|copy| model.instruction(copy.instruction).keyword == "COPY")
+        .filter_map(|copy| match copy.source {
+            CopySource::Stage(source) if model.stages[source].builds_rust => {
+                Some(&model.stages[source])
+            }
+            _ => None,
+        })
+        .collect();
+    let static_build = builders.iter().any(|stage| stage.links_statically);
+    // A builder that has OpenSSL for its target: a musl image that ships a static one, or
+    // Alpine's packages installed.
+    let openssl_provided = !builders.is_empty()
+        && builders.iter().all(|stage| {
+            model.facts(stage).static_openssl
+                || model.lineage_instructions(stage).iter().any(|i| {
+                    let text = i.script();
+                    text.contains("openssl-libs-static") || text.contains("openssl-dev")
+                })
+        });
+    if openssl_provided {
+        return;
+    }
     if tls.openssl && (static_build || runtime.no_libc || runtime.libc == Some(Libc::Musl)) {
         let dependency = &cargo.dependencies[&tls.crate_name];
         report.in_file(
@@ -61,6 +81,15 @@ mod tests {
         let fixture =
             Fixture::dockerfile(STATIC).with_dependency("native-tls", dependency(&[], true));
         assert_eq!(fixture.findings(&RULE), ["Cargo.toml:7"]);
+    }
+
+    #[test]
+    fn near_miss_a_musl_builder_that_ships_openssl() {
+        let fixture = Fixture::dockerfile(
+            "FROM clux/muslrust:1.67.0 AS builder\nRUN cargo build --release\nFROM scratch\nCOPY --from=builder /app/target/x86_64-unknown-linux-musl/release/app /app\n",
+        )
+        .with_dependency("native-tls", dependency(&[], true));
+        assert!(fixture.findings(&RULE).is_empty());
     }
 
     #[test]

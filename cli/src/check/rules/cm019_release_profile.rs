@@ -13,39 +13,110 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(project: &Project, cargo: &Cargo, report: &mut Report) {
-    let is_set = |key: &str, ok: &dyn Fn(&toml::Value) -> bool| {
-        cargo
-            .release_profile
-            .as_ref()
-            .and_then(|profile| profile.get(key))
-            .is_some_and(ok)
-    };
-    let mut missing = Vec::new();
-    if !is_set("lto", &|v| {
-        v.as_bool() == Some(true) || matches!(v.as_str(), Some("fat" | "thin"))
-    }) {
-        missing.push("lto = true");
-    }
-    if !is_set("codegen-units", &|v| v.as_integer() == Some(1)) {
-        missing.push("codegen-units = 1");
-    }
-    if !is_set("strip", &|v| {
-        v.as_bool() == Some(true) || matches!(v.as_str(), Some("symbols" | "debuginfo"))
-    }) {
-        missing.push("strip = true");
-    }
     // Only where it ships in an image: a library's profile is its users' business.
-    if !missing.is_empty() && !project.dockerfiles.is_empty() {
-        let line = if cargo.release_profile.is_some() {
-            line_of(&cargo.manifest_text, "[profile.release]")
+    if project.dockerfiles.is_empty() {
+        return;
+    }
+    // The profile the image is built with: `--profile NAME` (ARG defaults applied), else
+    // release.
+    let mut names: Vec<String> = project
+        .dockerfiles
+        .iter()
+        .flat_map(|file| profiles_built(&file.parsed))
+        .collect();
+    names.sort();
+    names.dedup();
+    if names.is_empty() {
+        names.push("release".to_owned());
+    }
+    for name in names {
+        let settings = resolved(cargo, &name);
+        let is_set =
+            |key: &str, ok: &dyn Fn(&toml::Value) -> bool| settings.get(key).is_some_and(ok);
+        let mut missing = Vec::new();
+        if !is_set("lto", &|v| {
+            v.as_bool() == Some(true) || matches!(v.as_str(), Some("fat" | "thin"))
+        }) {
+            missing.push("lto = true");
+        }
+        if !is_set("codegen-units", &|v| v.as_integer() == Some(1)) {
+            missing.push("codegen-units = 1");
+        }
+        if !is_set("strip", &|v| {
+            v.as_bool() == Some(true) || matches!(v.as_str(), Some("symbols" | "debuginfo"))
+        }) {
+            missing.push("strip = true");
+        }
+        if missing.is_empty() {
+            continue;
+        }
+        let header = format!("[profile.{name}]");
+        let line = if cargo.manifest_text.contains(&header) {
+            line_of(&cargo.manifest_text, &header)
         } else {
             1
         };
-        report.at(
-            line,
-            format!("[profile.release] lacks {}", missing.join(", ")),
-        );
+        report.at(line, format!("{header} lacks {}", missing.join(", ")));
     }
+}
+
+/// A profile's settings with what it inherits (`inherits = "release"`) underneath.
+fn resolved(cargo: &Cargo, name: &str) -> toml::Table {
+    let profile = |name: &str| -> Option<toml::Table> {
+        match name {
+            "release" => cargo.release_profile.clone(),
+            _ => cargo.profiles.get(name)?.as_table().cloned(),
+        }
+    };
+    let mut chain = vec![profile(name).unwrap_or_default()];
+    while chain.len() < 8 {
+        let Some(parent) = chain
+            .last()
+            .and_then(|table| table.get("inherits"))
+            .and_then(|inherits| inherits.as_str())
+            .and_then(profile)
+        else {
+            break;
+        };
+        chain.push(parent);
+    }
+    let mut settings = toml::Table::new();
+    for table in chain.into_iter().rev() {
+        settings.extend(table);
+    }
+    settings
+}
+
+/// The profiles a Dockerfile's cargo commands name with `--profile`.
+fn profiles_built(model: &crate::check::model::Model) -> Vec<String> {
+    model
+        .file
+        .instructions
+        .iter()
+        .enumerate()
+        .filter(|(_, instruction)| instruction.keyword == "RUN")
+        .flat_map(|(index, instruction)| {
+            let text = model.expanded[index]
+                .clone()
+                .unwrap_or_else(|| instruction.script());
+            let words: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+            let mut names = Vec::new();
+            for (at, word) in words.iter().enumerate() {
+                if let Some(name) = word.strip_prefix("--profile=") {
+                    names.push(name.to_owned());
+                } else if word == "--profile"
+                    && let Some(name) = words.get(at + 1)
+                {
+                    names.push(name.clone());
+                }
+            }
+            names
+                .into_iter()
+                .map(|name| name.trim_matches(['"', '\'']).to_owned())
+                .filter(|name| !name.is_empty() && !name.contains('$'))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -66,6 +137,27 @@ mod tests {
         assert_eq!(
             with_profile("lto = true\ncodegen-units = 1\n").findings(&RULE),
             ["Cargo.toml:4"]
+        );
+    }
+
+    #[test]
+    fn judges_the_profile_the_image_builds_with() {
+        let manifest = "[profile.release]\nlto = true\n\n[profile.performance]\ninherits = \"release\"\ncodegen-units = 1\n";
+        let fixture = Fixture::dockerfile(
+            "FROM rust:1.95-trixie\nARG PROFILE=performance\nRUN cargo build --profile ${PROFILE}\n",
+        )
+        .with_cargo(|cargo| {
+            cargo.profiles = toml::from_str(&manifest.replace("[profile.", "[")).unwrap();
+            cargo.release_profile = cargo.profiles.get("release").unwrap().as_table().cloned();
+            cargo.manifest_text = manifest.into();
+        });
+        let findings = fixture.run(&RULE);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].line, 4);
+        assert!(
+            findings[0]
+                .message
+                .contains("[profile.performance] lacks strip")
         );
     }
 

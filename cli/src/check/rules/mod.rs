@@ -310,7 +310,7 @@ mod prelude {
     pub(super) use crate::check::Finding;
     pub(super) use crate::check::dockerfile::Form;
     pub(super) use crate::check::images;
-    pub(super) use crate::check::model::CopySource;
+    pub(super) use crate::check::model::{CopySource, Stage};
     pub(super) use crate::check::project::{Cargo, Project, line_of};
     pub(super) use crate::variants::Libc;
 }
