@@ -9,7 +9,7 @@
 
 use cargo_microservice::docker::{docker, docker_ok};
 use cargo_microservice_support::kubernetes::{
-    self as manifests, Container, Manifests, PodSpec, Probe, SecurityContext,
+    self as manifests, Container, Manifests, PodSpec, Probe, Secrets, SecurityContext,
 };
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -29,6 +29,8 @@ const LOAD_MAX_REQUESTS: u32 = 100_000;
 const LOAD_BEFORE_DELETE: Duration = Duration::from_secs(1);
 /// The kubelet gives a container at least this long after SIGTERM, even past the grace period.
 const MINIMUM_GRACE_AFTER_SIGTERM: Duration = Duration::from_secs(2);
+/// The kubelet waits for an init container without limit; the run gives up after this.
+const INIT_CONTAINER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What the run found: `failures` each name the manifest field at fault; `log` is what happened.
 #[derive(Debug, Default)]
@@ -48,15 +50,24 @@ impl Verdict {
     }
 }
 
-/// Runs `image` as the single container of the Deployment in `manifests` and plays its life:
-/// admission, start, probes, load, rolling-update termination.
-pub fn run_pod(image: &str, manifests: &Manifests) -> Verdict {
+/// Runs `image` as the Deployment's container (after its init containers, from the same
+/// image) with `secrets` standing for the cluster's Secrets, and plays its life: admission,
+/// init containers, start, probes, load, rolling-update termination.
+pub fn run_pod(image: &str, manifests: &Manifests, secrets: &Secrets) -> Verdict {
     let mut verdict = Verdict::default();
     let deployment = manifests.deployment();
     let pod = deployment.spec.template.spec;
     let container = pod.containers[0].clone();
     let security = container.security_context.over(&pod.security_context);
-    let environment = manifests.environment(&container);
+    let environment = match manifests.environment_with(&container, Some(secrets)) {
+        Ok(environment) => environment,
+        Err(why) => {
+            verdict.fail(format!(
+                "{CONTAINER}.env: {why}; the kubelet does not start the container (CreateContainerConfigError)"
+            ));
+            return verdict;
+        }
+    };
 
     // What the kubelet checks before it starts anything, and where the manifest and the image
     // disagree about who the process is.
@@ -111,6 +122,29 @@ pub fn run_pod(image: &str, manifests: &Manifests) -> Verdict {
                 port.container_port
             ));
             return verdict;
+        }
+    }
+    for (index, init) in pod.init_containers.iter().enumerate() {
+        let field = format!("{POD}.initContainers[{index}] ({})", init.name);
+        if init.image != container.image {
+            verdict.fail(format!(
+                "{field} runs {}, not the built image {}",
+                init.image, container.image
+            ));
+            return verdict;
+        }
+        let outcome = manifests
+            .environment_with(init, Some(secrets))
+            .and_then(|environment| {
+                let security = init.security_context.over(&pod.security_context);
+                run_to_completion(image, init, &security, &environment)
+            });
+        match outcome {
+            Ok(line) => verdict.say(format!("{field}: {line}")),
+            Err(why) => {
+                verdict.fail(format!("{field}: {why}; the pod never starts"));
+                return verdict;
+            }
         }
     }
     let started = match start(image, &container, &security, &environment) {
@@ -181,7 +215,15 @@ pub fn run_pod(image: &str, manifests: &Manifests) -> Verdict {
         .first()
         .map(|port| port.container_port)
         .expect("the container declares its port");
-    let load = Load::start(port);
+    // Load reads a user created first, so it answers 200 whatever store the service has.
+    let path = match create_user(port) {
+        Ok(id) => format!("/users/{id}"),
+        Err(why) => {
+            verdict.fail(format!("POST /users, before the load, failed: {why}"));
+            return verdict;
+        }
+    };
+    let load = Load::start(port, path);
     thread::sleep(LOAD_BEFORE_DELETE);
     let deleted = Instant::now();
     let sent_before_delete = load.sent();
@@ -284,8 +326,8 @@ fn field_of(
     }
 }
 
-/// `docker run` with what the manifest asks of the runtime.
-fn start(
+/// `docker run --detach` with what the manifest asks of the runtime; the container's id.
+pub fn start(
     image: &str,
     container: &Container,
     security: &SecurityContext,
@@ -337,8 +379,29 @@ fn start(
     docker_ok(&args).map_err(|error| format!("{error:#}"))
 }
 
-struct Running {
-    id: String,
+/// Runs an init container: it must exit 0.
+pub fn run_to_completion(
+    image: &str,
+    container: &Container,
+    security: &SecurityContext,
+    environment: &std::collections::BTreeMap<String, String>,
+) -> Result<String, String> {
+    let running = Running {
+        id: start(image, container, security, environment)?,
+    };
+    match running.wait_exit(INIT_CONTAINER_TIMEOUT) {
+        Some((0, took)) => Ok(format!("exit 0 in {:.1} s", took.as_secs_f64())),
+        Some((code, _)) => Err(format!("exited {code}: {}", running.logs_tail())),
+        None => Err(format!(
+            "still running after {} s: {}",
+            INIT_CONTAINER_TIMEOUT.as_secs(),
+            running.logs_tail()
+        )),
+    }
+}
+
+pub struct Running {
+    pub id: String,
 }
 
 enum Exit {
@@ -377,6 +440,25 @@ impl Running {
         ))
     }
 
+    /// The exit code and how long the container ran, or `None` if it runs past `timeout`.
+    pub fn wait_exit(&self, timeout: Duration) -> Option<(i64, Duration)> {
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            let state = docker_ok(&[
+                "inspect",
+                "--format",
+                "{{.State.Running}} {{.State.ExitCode}}",
+                &self.id,
+            ])
+            .unwrap_or_default();
+            if let Some(code) = state.strip_prefix("false ") {
+                return Some((code.parse().unwrap_or(-1), started.elapsed()));
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Waits for the exit; at `kill_at` after `deleted` sends SIGKILL, as the kubelet does.
     fn wait_or_kill(&self, deleted: Instant, kill_at: Duration) -> Exit {
         loop {
@@ -398,7 +480,7 @@ impl Running {
         }
     }
 
-    fn logs_tail(&self) -> String {
+    pub fn logs_tail(&self) -> String {
         docker(&["logs", "--tail", "5", &self.id])
             .output()
             .map(|out| String::from_utf8_lossy(&out.stderr).trim().to_owned())
@@ -577,7 +659,34 @@ impl Prober {
     }
 }
 
-/// Bounded load on `GET /users/42`: a fresh connection per request, until told to stop.
+/// Creates a user and returns its id, read from the JSON the service answers with.
+fn create_user(port: u16) -> Result<u64, String> {
+    let body = r#"{"name":"Load Test","email":"load@example.com"}"#;
+    let mut stream =
+        TcpStream::connect((Ipv4Addr::LOCALHOST, port)).map_err(|error| error.to_string())?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    write!(
+        stream,
+        "POST /users HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .map_err(|error| error.to_string())?;
+    let mut raw = String::new();
+    stream
+        .read_to_string(&mut raw)
+        .map_err(|error| error.to_string())?;
+    raw.split_once("\"id\":")
+        .and_then(|(_, rest)| {
+            rest.trim_start()
+                .split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        })
+        .ok_or_else(|| format!("no user id in the answer: {raw:?}"))
+}
+
+/// Bounded load on `GET path`: a fresh connection per request, until told to stop.
 struct Load {
     sending: Arc<AtomicBool>,
     budget: Arc<AtomicU32>,
@@ -591,12 +700,13 @@ struct Answered {
 }
 
 impl Load {
-    fn start(port: u16) -> Load {
+    fn start(port: u16, path: String) -> Load {
         let sending = Arc::new(AtomicBool::new(true));
         let budget = Arc::new(AtomicU32::new(LOAD_MAX_REQUESTS));
         let threads = (0..LOAD_CLIENTS)
             .map(|_| {
                 let (sending, budget) = (Arc::clone(&sending), Arc::clone(&budget));
+                let path = path.clone();
                 thread::spawn(move || {
                     let (mut sent, mut succeeded, mut failures) = (0, 0, Vec::new());
                     while sending.load(Ordering::Relaxed)
@@ -608,7 +718,7 @@ impl Load {
                     {
                         let tick = Instant::now();
                         sent += 1;
-                        match probe_once(port, "/users/42", Duration::from_secs(10)) {
+                        match probe_once(port, &path, Duration::from_secs(10)) {
                             Ok(status) if (200..300).contains(&status) => succeeded += 1,
                             Ok(status) => failures.push(format!("HTTP {status}")),
                             Err(why) => failures.push(why),

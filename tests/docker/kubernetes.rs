@@ -4,7 +4,7 @@
 use crate::conformance::{Verdict, run_pod};
 use crate::helpers::*;
 use cargo_microservice::docker;
-use cargo_microservice_support::kubernetes::{BASE_DIR, Manifests};
+use cargo_microservice_support::kubernetes::{BASE_DIR, Manifests, Secrets};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -58,11 +58,86 @@ fn manifests_with(project: &Path, fixture: &str, edit: impl Fn(String) -> String
     Manifests::kustomize(&base)
 }
 
+/// `psql <url> -c <sql>`, its output without headers.
+fn psql(url: &str, sql: &str) -> String {
+    let output = run_ok(
+        clean_command("psql")
+            .args([
+                "--no-psqlrc",
+                "--tuples-only",
+                "--no-align",
+                "--set",
+                "ON_ERROR_STOP=1",
+            ])
+            .arg(url)
+            .args(["--command", sql]),
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// The suites' PostgreSQL login (`.ci/run` starts the server and sets it), or `None` outside
+/// CI when there is none.
+fn admin_database_url() -> Option<String> {
+    match std::env::var("CARGO_MICROSERVICE_DATABASE_URL") {
+        Ok(url) if require_tool("psql", "--version") => Some(url),
+        _ => {
+            let why = "CARGO_MICROSERVICE_DATABASE_URL is unset (bash .ci/run starts PostgreSQL and sets it)";
+            assert!(
+                !in_ci(),
+                "{why}; CI runs the conformance run against PostgreSQL"
+            );
+            skip(&format!(
+                "{why}: the conformance run of a postgres variant did not run"
+            ));
+            None
+        }
+    }
+}
+
+/// A fresh, empty database `name`, and the URL that reaches it as the admin login.
+fn fresh_database(admin_url: &str, name: &str) -> String {
+    psql(
+        admin_url,
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    );
+    psql(admin_url, &format!("CREATE DATABASE {name}"));
+    let (server, _) = admin_url
+        .rsplit_once('/')
+        .expect("a database URL ends in /<database>");
+    format!("{server}/{name}")
+}
+
+/// What the README tells users to create for a Deployment that reads `DATABASE_URL` from a
+/// Secret: here, a fresh database on the suites' PostgreSQL. No Secret, no database.
+fn secrets_for(manifests: &Manifests, fixture: &str) -> Option<Secrets> {
+    let deployment = manifests.deployment();
+    let reference = deployment
+        .spec
+        .template
+        .spec
+        .containers
+        .iter()
+        .flat_map(|container| &container.env)
+        .find_map(|variable| variable.value_from.as_ref()?.secret_key_ref.clone());
+    let Some(reference) = reference else {
+        return Some(Secrets::new());
+    };
+    let url = fresh_database(
+        &admin_database_url()?,
+        &format!("k8s_conformance_{}", fixture.replace('-', "_")),
+    );
+    Some(Secrets::from([(
+        reference.name,
+        [(reference.key, url)].into(),
+    )]))
+}
+
 fn conform(fixture: &str, edit: impl Fn(String) -> String) -> Option<Verdict> {
     let (project, image) = default_variant()?;
     let _docker = docker_lock();
     let manifests = manifests_with(project, fixture, edit);
-    let verdict = run_pod(image, &manifests);
+    let secrets = secrets_for(&manifests, fixture)?;
+    let verdict = run_pod(image, &manifests, &secrets);
     for line in &verdict.log {
         note(&format!("conformance ({fixture}): {line}"));
     }
@@ -177,4 +252,95 @@ fn a_conformance_run_fails_a_readiness_probe_on_a_path_that_404s() {
     };
 
     assert_caught(&verdict, "readinessProbe (GET /readyz) never passed");
+}
+
+/// Pods of a rolling update run their `migrate` init containers at once. The migrator takes
+/// PostgreSQL's advisory lock, so one migrates while the other waits. Shown by holding the
+/// migrations table locked from here: the first migrator then sits inside the advisory lock,
+/// and pg_locks shows the second one waiting for it.
+#[test]
+fn two_migrate_init_containers_at_once_take_turns_on_the_advisory_lock() {
+    use crate::conformance::{Running, run_to_completion, start};
+    let Some((project, image)) = default_variant() else {
+        return;
+    };
+    let manifests = Manifests::kustomize(&project.join(BASE_DIR));
+    let pod = manifests.deployment().spec.template.spec;
+    let Some(migrate) = pod.init_containers.first().cloned() else {
+        note("SKIPPED: this variant has no migrate init container (database = none)");
+        return;
+    };
+    let Some(admin_url) = admin_database_url() else {
+        return;
+    };
+    let _docker = docker_lock();
+    let database = "k8s_two_migrators";
+    let url = fresh_database(&admin_url, database);
+    let reference = migrate.env[0]
+        .value_from
+        .clone()
+        .and_then(|source| source.secret_key_ref)
+        .expect("migrate reads DATABASE_URL from a Secret");
+    let secrets = Secrets::from([(reference.name, [(reference.key, url.clone())].into())]);
+    let environment = manifests
+        .environment_with(&migrate, Some(&secrets))
+        .unwrap();
+    let security = migrate.security_context.over(&pod.security_context);
+    // The first run creates the schema and the migrations table, which the rest is about.
+    run_to_completion(image, &migrate, &security, &environment).unwrap();
+    let applied = psql(&url, "SELECT count(*) FROM _sqlx_migrations");
+
+    let mut holder = clean_command("psql")
+        .args(["--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1"])
+        .arg(&url)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut session = holder.stdin.take().unwrap();
+    use std::io::Write;
+    writeln!(
+        session,
+        "BEGIN; LOCK TABLE _sqlx_migrations IN ACCESS EXCLUSIVE MODE;"
+    )
+    .unwrap();
+    let migrators: Vec<Running> = (0..2)
+        .map(|_| Running {
+            id: start(image, &migrate, &security, &environment).unwrap(),
+        })
+        .collect();
+    let advisory = format!(
+        "SELECT string_agg(granted::text, ',' ORDER BY granted DESC) FROM pg_locks \
+         WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = '{database}')"
+    );
+    let started = std::time::Instant::now();
+    let mut seen = psql(&url, &advisory);
+    while seen != "true,false" && started.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        seen = psql(&url, &advisory);
+    }
+    writeln!(session, "COMMIT;").unwrap();
+    drop(session);
+    holder.wait().unwrap();
+    let exits: Vec<_> = migrators
+        .iter()
+        .map(|migrator| migrator.wait_exit(std::time::Duration::from_secs(60)))
+        .collect();
+    let logs: Vec<String> = migrators.iter().map(Running::logs_tail).collect();
+
+    assert_eq!(
+        seen, "true,false",
+        "pg_locks did not show one migrator holding the advisory lock and one waiting: {logs:?}"
+    );
+    note(&format!(
+        "two migrators: one held PostgreSQL's advisory lock while the other waited (pg_locks granted: {seen}); both then exited {exits:?}"
+    ));
+    for exit in &exits {
+        assert!(matches!(exit, Some((0, _))), "{exits:?}: {logs:?}");
+    }
+    assert_eq!(
+        psql(&url, "SELECT count(*) FROM _sqlx_migrations"),
+        applied,
+        "each migration is applied once"
+    );
 }

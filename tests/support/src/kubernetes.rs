@@ -71,9 +71,21 @@ impl Manifests {
         serde_json::from_value(document["data"].clone()).unwrap_or_default()
     }
 
-    /// The environment the kubelet gives `container`: its ConfigMaps' data, then its own `env`
-    /// values on top, as Kubernetes orders them.
+    /// The environment the kubelet gives `container`, Secret references left out: its
+    /// ConfigMaps' data, then its own `env` values on top, as Kubernetes orders them.
     pub fn environment(&self, container: &Container) -> BTreeMap<String, String> {
+        self.environment_with(container, None)
+            .unwrap_or_else(|_| unreachable!("no Secret is read without secrets"))
+    }
+
+    /// The environment with `secretKeyRef`s resolved from `secrets` (left out when `None`):
+    /// `Err` names the Secret or key that is missing, where the kubelet would refuse to start
+    /// the container.
+    pub fn environment_with(
+        &self,
+        container: &Container,
+        secrets: Option<&Secrets>,
+    ) -> Result<BTreeMap<String, String>, String> {
         let mut environment = BTreeMap::new();
         for source in &container.env_from {
             if let Some(config_map) = &source.config_map_ref {
@@ -84,8 +96,24 @@ impl Manifests {
             if let Some(value) = &variable.value {
                 environment.insert(variable.name.clone(), value.clone());
             }
+            let reference = variable
+                .value_from
+                .as_ref()
+                .and_then(|source| source.secret_key_ref.as_ref());
+            if let (Some(reference), Some(secrets)) = (reference, secrets) {
+                let value = secrets
+                    .get(&reference.name)
+                    .and_then(|data| data.get(&reference.key))
+                    .ok_or_else(|| {
+                        format!(
+                            "env {} reads key {:?} of Secret {:?}, which does not exist",
+                            variable.name, reference.key, reference.name
+                        )
+                    })?;
+                environment.insert(variable.name.clone(), value.clone());
+            }
         }
-        environment
+        Ok(environment)
     }
 }
 
@@ -234,10 +262,27 @@ pub struct NameRef {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct EnvVar {
     pub name: String,
     pub value: Option<String>,
+    pub value_from: Option<EnvVarSource>,
 }
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVarSource {
+    pub secret_key_ref: Option<SecretKeyRef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SecretKeyRef {
+    pub name: String,
+    pub key: String,
+}
+
+/// Secrets as the cluster would hold them: name -> key -> value. No manifest carries them.
+pub type Secrets = BTreeMap<String, BTreeMap<String, String>>;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Resources {
