@@ -88,20 +88,20 @@ pub fn create(args: &NewArgs) -> Result<Created> {
     }
     let answers = Answers::from_values(&values)?;
 
-    let watch = signals::Watch::start().context("while setting up signal handling")?;
-    let stop = || watch.received().map(anyhow::Error::from);
+    let mut watch = signals::Watch::start().context("while setting up signal handling")?;
     let staging = tempfile::Builder::new()
         .prefix("cargo-microservice-")
         .tempdir()
         .context("while making a staging directory")?;
     let result = (|| {
         let (rendered, engine_log) = engine::render(staging.path(), &names, &answers)?;
-        if let Some(interrupted) = stop() {
-            return Err(interrupted);
+        if let Some(interrupted) = watch.received() {
+            return Err(interrupted.into());
         }
         let plan = plan::plan(&rendered, &project_dir)?;
         if !args.dry_run {
-            plan::write(&plan, &stop)?;
+            watch.finish_writes_before_exiting();
+            plan::write(&plan, &|| watch.received().map(anyhow::Error::from))?;
         }
         let files = plan
             .files
@@ -109,7 +109,10 @@ pub fn create(args: &NewArgs) -> Result<Created> {
             .map(|file| (file.path.clone(), file.replaces))
             .collect();
         Ok((files, engine_log))
-    })();
+    })()
+    // Ctrl-C on a terminal signals the whole process group, so the engine's rustfmt dies too
+    // and the render fails in rustfmt's words: the signal is what stopped the run.
+    .map_err(|error| watch.received().map_or(error, anyhow::Error::from));
     let staging_path = staging.path().to_owned();
     staging
         .close()

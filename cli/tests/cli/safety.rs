@@ -3,6 +3,7 @@
 
 use crate::helpers::*;
 use std::os::unix::fs::symlink;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -221,12 +222,20 @@ fn slow_rustfmt(bin: &Path) {
     run_ok(Command::new("chmod").arg("+x").arg(bin.join("rustfmt")));
 }
 
+/// Sent to new alone (`kill`), and to its whole process group as Ctrl-C on a terminal sends
+/// it, which stops the engine's rustfmt too: either way the signal is what new reports.
 #[test]
 fn a_signal_during_the_render_leaves_no_staging_directory_and_nothing_written() {
-    for (signal, status) in [("INT", 130), ("TERM", 143)] {
-        let root = scratch_dir(&format!("signal-{signal}"));
-        let bin = scratch_dir(&format!("signal-{signal}-bin"));
-        let temp = scratch_dir(&format!("signal-{signal}-tmp"));
+    for (signal, status, to) in [
+        ("INT", 130, "process"),
+        ("TERM", 143, "process"),
+        ("INT", 130, "group"),
+        ("TERM", 143, "group"),
+    ] {
+        let case = format!("SIG{signal} to the {to}");
+        let root = scratch_dir(&format!("signal-{signal}-{to}"));
+        let bin = scratch_dir(&format!("signal-{signal}-{to}-bin"));
+        let temp = scratch_dir(&format!("signal-{signal}-{to}-tmp"));
         slow_rustfmt(&bin);
         users_project(&root);
         let before = fingerprint(&root);
@@ -234,10 +243,16 @@ fn a_signal_during_the_render_leaves_no_staging_directory_and_nothing_written() 
         let child = cli(&["new", "orders", "--force", "--destination", &arg(&root)])
             .env("PATH", path)
             .env("TMPDIR", &temp)
+            .process_group(0)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let target = if to == "group" {
+            format!("-{}", child.id())
+        } else {
+            child.id().to_string()
+        };
         let started = Instant::now();
         while !bin.join("rustfmt-started").exists() {
             assert!(
@@ -250,25 +265,28 @@ fn a_signal_during_the_render_leaves_no_staging_directory_and_nothing_written() 
         run_ok(
             Command::new("kill")
                 .arg(format!("-{signal}"))
-                .arg(child.id().to_string()),
+                .arg("--")
+                .arg(&target),
         );
         let output = child.wait_with_output().unwrap();
 
         assert_eq!(
             output.status.code(),
             Some(status),
-            "SIG{signal}: {}",
+            "{case}: {}",
             stderr(&output)
         );
-        assert!(
-            stderr(&output).contains(&format!("interrupted by SIG{signal}: nothing was written")),
-            "{}",
-            stderr(&output)
+        assert_eq!(
+            stderr(&output),
+            format!(
+                "interrupted by SIG{signal}: nothing was written, and what was staged is removed\n"
+            ),
+            "{case}"
         );
-        assert_unchanged(&root, &before, &format!("SIG{signal}"));
+        assert_unchanged(&root, &before, &case);
         assert!(
             std::fs::read_dir(&temp).unwrap().next().is_none(),
-            "SIG{signal} left a staging directory in {}: {:?}",
+            "{case} left a staging directory in {}: {:?}",
             temp.display(),
             leftovers(&temp, "")
         );
