@@ -99,7 +99,7 @@ pub fn main(args: Vec<OsString>) -> u8 {
         }
     };
     result.unwrap_or_else(|error| {
-        eprintln!("error: {error:#}");
+        output::eprint(&format!("error: {error:#}\n"));
         exit::ERROR
     })
 }
@@ -109,23 +109,28 @@ fn run(cli: Cli) -> Result<u8> {
         Command::New(args) => {
             let created = match new::create(&args) {
                 Err(error) if error.is::<Interrupted>() => {
-                    eprintln!("{error}");
+                    output::eprint(&format!("{error}\n"));
                     let interrupted = error.downcast::<Interrupted>()?;
                     return Ok(interrupted.exit_status);
                 }
                 result => result?,
             };
             if args.verbose {
-                eprint!("{}", created.engine_log);
+                output::eprint(&created.engine_log);
             }
             for warning in &created.warnings {
-                eprintln!("warning: {warning}");
+                output::eprint(&format!("warning: {warning}\n"));
             }
             output::print(&created.summary()).with_context(|| {
-                format!(
-                    "{} was created, but its summary could not be printed",
-                    created.project_dir.display()
-                )
+                if created.dry_run {
+                    "the dry run's list of files could not be printed; nothing was written"
+                        .to_owned()
+                } else {
+                    format!(
+                        "{} was created, but its summary could not be printed",
+                        created.project_dir.display()
+                    )
+                }
             })?;
             Ok(exit::SUCCESS)
         }

@@ -109,8 +109,71 @@ fn a_full_device_is_an_error_with_a_message_for_every_command() {
             "{args:?}: {}",
             stderr(&output)
         );
+        if args.contains(&"--dry-run") {
+            assert!(
+                stderr(&output).contains("nothing was written")
+                    && !stderr(&output).contains("was created"),
+                "{args:?}: {}",
+                stderr(&output)
+            );
+        }
         assert_unchanged(&root, &before, &format!("{args:?} into /dev/full"));
     }
+}
+
+/// A message on stderr that cannot be shown (stderr closed, or full) changes nothing: the
+/// status is still the one the README gives, never a panic's 101.
+#[test]
+fn an_unwritable_stderr_leaves_every_status_as_it_was() {
+    let (root, destination) = watched("stderr");
+    let dest = arg(&destination);
+    let cases: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["new", "9lives", "--destination", &dest], 2),
+        (vec!["check", "/nonexistent/project"], 2),
+        (vec!["variants", "--yaml"], 2),
+        (
+            vec![
+                "new",
+                "orders",
+                "--dry-run",
+                "--verbose",
+                "--destination",
+                &dest,
+            ],
+            0,
+        ),
+    ];
+    let before = fingerprint(&root);
+    for (args, status) in cases {
+        for closed_pipe in [true, false] {
+            let stderr = if closed_pipe {
+                let (reader, writer) = std::io::pipe().unwrap();
+                drop(reader);
+                Stdio::from(writer)
+            } else {
+                Stdio::from(
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .open("/dev/full")
+                        .unwrap(),
+                )
+            };
+
+            let output = cli(&args)
+                .stdout(Stdio::null())
+                .stderr(stderr)
+                .output()
+                .unwrap();
+
+            assert_eq!(
+                output.status.code(),
+                Some(status),
+                "{args:?}, stderr {}",
+                if closed_pipe { "closed" } else { "full" }
+            );
+        }
+    }
+    assert_unchanged(&root, &before, "an unwritable stderr");
 }
 
 /// The project is complete before its summary is printed: a summary that cannot be printed
