@@ -50,6 +50,16 @@ pub enum UserError {
     DestinationIsFile { path: PathBuf },
 
     #[error(
+        "destination {link} is a symbolic link to {target}, which does not exist: create that directory, or pass another --destination"
+    )]
+    DestinationDanglingLink { link: PathBuf, target: PathBuf },
+
+    #[error(
+        "{path} is a file, where the project's directory goes: pick another name or --destination, or move the file away"
+    )]
+    ProjectDirIsFile { path: PathBuf },
+
+    #[error(
         "{path} already exists and is not empty: pick another name or --destination, or pass --force to write into it"
     )]
     DestinationNotEmpty { path: PathBuf },

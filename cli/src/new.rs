@@ -149,7 +149,7 @@ fn check_destination(args: &NewArgs, project_dir: &Path) -> Result<(), UserError
         return Ok(());
     };
     if meta.is_file() {
-        return Err(UserError::DestinationIsFile {
+        return Err(UserError::ProjectDirIsFile {
             path: project_dir.to_owned(),
         });
     }

@@ -9,6 +9,7 @@ use crate::errors::UserError;
 use anyhow::{Context, Result, anyhow};
 use std::fs::Metadata;
 use std::io::ErrorKind;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 /// Where every rendered file goes, checked.
@@ -52,7 +53,17 @@ pub fn plan(rendered: &Path, project_dir: &Path) -> Result<Plan> {
                 }
                 .into());
             }
-            Err(error) if error.kind() == ErrorKind::NotFound => {
+            // Under a file (ENOTDIR), the file is found and named on the way up.
+            Err(error)
+                if matches!(error.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) =>
+            {
+                if let Ok(target) = existing.read_link() {
+                    return Err(UserError::DestinationDanglingLink {
+                        link: existing.to_owned(),
+                        target,
+                    }
+                    .into());
+                }
                 missing_above.push(existing.to_owned());
                 match existing.parent() {
                     Some(parent) if !parent.as_os_str().is_empty() => existing = parent,
@@ -110,7 +121,7 @@ pub fn plan(rendered: &Path, project_dir: &Path) -> Result<Plan> {
                     blocked = true;
                     break;
                 }
-                Some(Kind::File) => {
+                Some(Kind::File | Kind::Special(_)) => {
                     conflicts.push(Conflict::FileForDirectory(dir.clone()));
                     blocked = true;
                     break;
@@ -142,6 +153,10 @@ pub fn plan(rendered: &Path, project_dir: &Path) -> Result<Plan> {
                 }
                 Some(Kind::Dir) => {
                     conflicts.push(Conflict::DirectoryForFile(target.clone()));
+                    false
+                }
+                Some(Kind::Special(what)) => {
+                    conflicts.push(Conflict::SpecialForFile(target.clone(), what));
                     false
                 }
             }
@@ -178,6 +193,8 @@ enum Conflict {
     Symlink(PathBuf),
     DirectoryForFile(PathBuf),
     FileForDirectory(PathBuf),
+    /// A named pipe, socket or device: not a file of the user's that `--force` may replace.
+    SpecialForFile(PathBuf, &'static str),
     NotWritable(PathBuf, String),
 }
 
@@ -199,6 +216,11 @@ impl std::fmt::Display for Conflict {
                 "{} is a file where the template needs a directory: move it away",
                 path.display()
             ),
+            Conflict::SpecialForFile(path, what) => write!(
+                f,
+                "{} is {what} where the template writes a file: move it away",
+                path.display()
+            ),
             Conflict::NotWritable(path, why) => write!(
                 f,
                 "{} cannot be written ({why}): make it writable, or pick another --destination",
@@ -212,6 +234,8 @@ enum Kind {
     Dir,
     File,
     Symlink,
+    /// What it is, in words: "a named pipe".
+    Special(&'static str),
 }
 
 /// What is at `path`, without following a symlink; `None` when nothing is.
@@ -224,12 +248,19 @@ fn what_is(path: &Path) -> Result<Option<Kind>> {
 }
 
 fn kind(meta: &Metadata) -> Kind {
-    if meta.file_type().is_symlink() {
+    let file_type = meta.file_type();
+    if file_type.is_symlink() {
         Kind::Symlink
-    } else if meta.is_dir() {
+    } else if file_type.is_dir() {
         Kind::Dir
-    } else {
+    } else if file_type.is_file() {
         Kind::File
+    } else if file_type.is_fifo() {
+        Kind::Special("a named pipe")
+    } else if file_type.is_socket() {
+        Kind::Special("a socket")
+    } else {
+        Kind::Special("a device")
     }
 }
 
@@ -292,6 +323,8 @@ pub fn list_files(dir: &Path) -> Result<Vec<String>> {
 struct Progress {
     created_dirs: Vec<PathBuf>,
     temporaries: Vec<tempfile::TempPath>,
+    /// Every hard link kept of a file about to be replaced, renamed over it or not.
+    backups: Vec<PathBuf>,
     /// (target, backup of the file it replaced, if any)
     placed: Vec<(PathBuf, Option<PathBuf>)>,
 }
@@ -305,6 +338,10 @@ impl Progress {
                 None => std::fs::remove_file(&target),
             };
         }
+        // A backup whose rename never happened is a second name of the user's file: drop it.
+        for backup in &self.backups {
+            let _ = std::fs::remove_file(backup);
+        }
         drop(self.temporaries);
         for dir in self.created_dirs.iter().rev() {
             let _ = std::fs::remove_dir(dir);
@@ -317,8 +354,8 @@ impl Progress {
 pub fn write(plan: &Plan, stop: &dyn Fn() -> Option<anyhow::Error>) -> Result<()> {
     let mut progress = Progress::default();
     match write_steps(plan, stop, &mut progress) {
-        Ok(backups) => {
-            for backup in backups {
+        Ok(()) => {
+            for backup in &progress.backups {
                 let _ = std::fs::remove_file(backup);
             }
             Ok(())
@@ -334,7 +371,7 @@ fn write_steps(
     plan: &Plan,
     stop: &dyn Fn() -> Option<anyhow::Error>,
     progress: &mut Progress,
-) -> Result<Vec<PathBuf>> {
+) -> Result<()> {
     let check_stop = || stop().map_or(Ok(()), Err);
     for dir in &plan.create_dirs {
         check_stop()?;
@@ -363,7 +400,6 @@ fn write_steps(
         progress.temporaries.push(path);
     }
     // Then only renames, which need no space; each replaced file stays as a hard link.
-    let mut backups = Vec::new();
     for ((target, temporary), file) in staged.into_iter().zip(&plan.files) {
         check_stop()?;
         let backup = if file.replaces {
@@ -371,7 +407,7 @@ fn write_steps(
             fs_err::hard_link(&target, &backup)
                 .map_err(|error| anyhow!(error))
                 .with_context(|| format!("while keeping a copy of {}", target.display()))?;
-            backups.push(backup.clone());
+            progress.backups.push(backup.clone());
             Some(backup)
         } else {
             None
@@ -384,7 +420,7 @@ fn write_steps(
     for temporary in progress.temporaries.drain(..) {
         let _ = temporary.keep();
     }
-    Ok(backups)
+    Ok(())
 }
 
 fn backup_path(target: &Path) -> PathBuf {
@@ -485,6 +521,38 @@ mod tests {
             assert_eq!(tree(root.path()), before, "stopped at step {step}");
             step += 1;
         }
+    }
+
+    /// A rename that fails after the replaced file's hard link was made (here: its temporary
+    /// is gone) leaves neither that link nor anything else behind.
+    #[test]
+    fn a_rename_that_fails_leaves_no_backup_of_the_users_file() {
+        let rendered = tempfile::tempdir().unwrap();
+        write_files(rendered.path(), &[("Cargo.toml", "new manifest")]);
+        let root = tempfile::tempdir().unwrap();
+        let project = root.path().join("orders");
+        write_files(&project, &[("Cargo.toml", "user manifest")]);
+        let before = tree(root.path());
+        let plan = plan(rendered.path(), &project).unwrap();
+        let calls = Cell::new(0);
+        // Steps: the temporary, then the rename; before the rename, the temporary vanishes.
+        let stop = || {
+            calls.set(calls.get() + 1);
+            if calls.get() == 2 {
+                for entry in std::fs::read_dir(&project).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.to_string_lossy().contains(".cargo-microservice-") {
+                        std::fs::remove_file(path).unwrap();
+                    }
+                }
+            }
+            None
+        };
+
+        let result = write(&plan, &stop);
+
+        assert!(result.is_err(), "the rename had nothing to move");
+        assert_eq!(tree(root.path()), before);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 pub use cargo_microservice_support::*;
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -33,13 +33,15 @@ pub fn arg(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// One entry of a tree as the test compares it: a file's digest and mode, a directory, or a
-/// symlink's target (never followed).
+/// One entry of a tree as the test compares it: a file's digest and mode, a directory, a
+/// symlink's target (never followed), or a named pipe, socket or device (never opened: a
+/// pipe's reader would wait for a writer), by its mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
     File { sha256: String, mode: u32 },
     Dir,
     Symlink(PathBuf),
+    Special { mode: u32 },
 }
 
 /// Every entry under `dir` (itself included as ""), by relative path.
@@ -56,11 +58,13 @@ pub fn fingerprint(dir: &Path) -> BTreeMap<String, Entry> {
                 pending.push(child.unwrap().path());
             }
             Entry::Dir
-        } else {
+        } else if meta.is_file() {
             Entry::File {
                 sha256: sha256(&std::fs::read(&path).unwrap()),
                 mode: meta.permissions().mode(),
             }
+        } else {
+            Entry::Special { mode: meta.mode() }
         };
         entries.insert(relative, entry);
     }
@@ -163,7 +167,8 @@ pub fn users_project(root: &Path) -> PathBuf {
     project
 }
 
-/// Entries directly in `dir` whose names start with `prefix`: leftovers of a staging dir.
+/// Entries anywhere under `dir` whose names contain `prefix`: leftovers of a staging
+/// directory, a temporary or a backup.
 pub fn leftovers(dir: &Path, prefix: &str) -> Vec<String> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_path_buf()];

@@ -215,6 +215,7 @@ fn a_destination_that_is_a_file_or_not_empty_is_refused_without_force() {
     std::fs::write(&file, "x").unwrap();
     std::fs::create_dir(root.join("orders")).unwrap();
     std::fs::write(root.join("orders/main.rs"), "mine").unwrap();
+    std::fs::write(root.join("billing"), "a file named as the project").unwrap();
     let before = read_tree(&root);
 
     let into_file = run(&mut cli(&[
@@ -236,10 +237,20 @@ fn a_destination_that_is_a_file_or_not_empty_is_refused_without_force() {
         "{}",
         stderr(&into_file)
     );
+    let project_is_a_file = run(&mut new_in(&root, "billing", &["--force"]));
+
     assert_eq!(not_empty.status.code(), Some(2));
     assert!(stderr(&not_empty).contains(
         "already exists and is not empty: pick another name or --destination, or pass --force"
     ));
+    assert_eq!(project_is_a_file.status.code(), Some(2));
+    assert!(
+        stderr(&project_is_a_file).contains(
+            "billing is a file, where the project's directory goes: pick another name or --destination"
+        ),
+        "{}",
+        stderr(&project_is_a_file)
+    );
     assert!(read_tree(&root) == before, "a refused new changed files");
 }
 

@@ -140,6 +140,70 @@ fn paths_blocked_by_a_directory_or_a_file_are_refused_and_all_listed() {
     }
 }
 
+/// `--force` replaces the user's files, not a named pipe or a socket that happens to sit
+/// where the template writes one.
+#[test]
+fn a_named_pipe_or_a_socket_where_a_file_goes_is_refused() {
+    let root = scratch_dir("special-files");
+    let project = users_project(&root);
+    std::fs::remove_file(project.join("Cargo.toml")).unwrap();
+    run_ok(Command::new("mkfifo").arg(project.join("Cargo.toml")));
+    let _socket = std::os::unix::net::UnixListener::bind(project.join("Dockerfile")).unwrap();
+    let before = fingerprint(&root);
+
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let output = force_into(&root, extra);
+
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {message}");
+        assert!(
+            message.contains("orders/Cargo.toml is a named pipe where the template writes a file")
+                && message
+                    .contains("orders/Dockerfile is a socket where the template writes a file"),
+            "{extra:?}: {message}"
+        );
+        assert_unchanged(&root, &before, &format!("special files {extra:?}"));
+    }
+}
+
+/// Above the project, a --destination that cannot become a directory is refused up front,
+/// by the dry run too, with the path that stops it.
+#[test]
+fn a_destination_through_a_dangling_link_or_under_a_file_is_refused_naming_it() {
+    let root = scratch_dir("destination-blocked");
+    symlink("missing-dir", root.join("dangling")).unwrap();
+    std::fs::write(root.join("a-file"), "mine\n").unwrap();
+    let before = fingerprint(&root);
+
+    for (destination, expected) in [
+        (
+            root.join("dangling"),
+            "dangling is a symbolic link to missing-dir, which does not exist: create that directory, or pass another --destination",
+        ),
+        (
+            root.join("dangling/services"),
+            "dangling is a symbolic link to missing-dir, which does not exist",
+        ),
+        (
+            root.join("a-file/services"),
+            "a-file is a file: pass a directory with --destination",
+        ),
+    ] {
+        for extra in [&[][..], &["--dry-run"][..]] {
+            let output = run(&mut new_in(&destination, "orders", extra));
+
+            let message = stderr(&output);
+            assert_eq!(output.status.code(), Some(2), "{extra:?}: {message}");
+            assert!(message.contains(expected), "{extra:?}: {message}");
+            assert_unchanged(
+                &root,
+                &before,
+                &format!("{} {extra:?}", destination.display()),
+            );
+        }
+    }
+}
+
 #[test]
 fn a_full_disk_part_way_leaves_every_file_of_the_users_as_it_was() {
     // 96 KiB: the user's files fit, the template's ~30 files (4 KiB pages each) do not.
