@@ -211,14 +211,24 @@ fn init_git(project_dir: &Path, vcs: Vcs, warnings: &mut Vec<String>) -> Option<
 /// cargo takes a package under a workspace's root for a member it does not list, and refuses
 /// to build it; say so now rather than at the first `cargo run`.
 fn workspace_warning(project_dir: &Path) -> Option<String> {
-    // The destination exists by now even on a dry run; the project directory may not.
-    let project = project_dir
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .canonicalize()
-        .ok()?
-        .join(project_dir.file_name()?);
+    // On a dry run neither the project nor the destination need exist yet: resolve the
+    // nearest directory that does, as cargo will see it.
+    let mut existing = std::path::absolute(project_dir).ok()?;
+    let mut missing = Vec::new();
+    let project = loop {
+        match existing.canonicalize() {
+            Ok(real) => {
+                break missing
+                    .into_iter()
+                    .rev()
+                    .fold(real, |path, name| path.join(name));
+            }
+            Err(_) => {
+                missing.push(existing.file_name()?.to_owned());
+                existing.pop();
+            }
+        }
+    };
     for dir in project.ancestors().skip(1) {
         let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
             continue;
@@ -234,22 +244,33 @@ fn workspace_warning(project_dir: &Path) -> Option<String> {
             .ok()?
             .to_string_lossy()
             .into_owned();
-        let listed = |key: &str| {
+        let entries = |key: &str| -> Vec<String> {
             workspace
                 .get(key)
                 .and_then(toml::Value::as_array)
-                .is_some_and(|entries| {
-                    entries.iter().filter_map(toml::Value::as_str).any(|entry| {
-                        let entry = entry.trim_end_matches('/');
-                        relative == entry
-                            || relative.starts_with(&format!("{entry}/"))
-                            || entry.strip_suffix("/*").is_some_and(|parent| {
-                                Path::new(&relative).parent() == Some(Path::new(parent))
-                            })
-                    })
+                .map(|entries| {
+                    entries
+                        .iter()
+                        .filter_map(toml::Value::as_str)
+                        .map(|entry| entry.trim_end_matches('/').to_owned())
+                        .collect()
                 })
+                .unwrap_or_default()
         };
-        if listed("members") || listed("exclude") {
+        // As cargo reads them: a member is a glob matching the package's own directory (one
+        // listing a parent does not take it in); an exclude takes in everything under it.
+        let one_component = glob::MatchOptions {
+            require_literal_separator: true,
+            ..glob::MatchOptions::new()
+        };
+        let member = entries("members").iter().any(|entry| {
+            glob::Pattern::new(entry)
+                .is_ok_and(|pattern| pattern.matches_with(&relative, one_component))
+        });
+        let excluded = entries("exclude")
+            .iter()
+            .any(|entry| Path::new(&relative).starts_with(entry));
+        if member || excluded {
             return None;
         }
         return Some(format!(

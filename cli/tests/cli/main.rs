@@ -505,13 +505,21 @@ fn new_warns_when_a_cargo_workspace_would_swallow_the_project() {
     let root = scratch_dir("workspace");
     std::fs::write(
         root.join("Cargo.toml"),
-        "[workspace]\nmembers = [\"listed\"]\n",
+        "[workspace]\nmembers = [\"listed\", \"crates/svc-*\", \"services\"]\nexclude = [\"vendor\"]\n",
     )
     .unwrap();
 
     let unlisted = run_ok(&mut new_in(&root, "orders", &[]));
     let listed = run_ok(&mut new_in(&root, "listed", &[]));
     let dry_run = run_ok(&mut new_in(&root, "other", &["--dry-run"]));
+    let by_glob = run_ok(&mut new_in(&root.join("crates"), "svc-a", &["--dry-run"]));
+    let excluded = run_ok(&mut new_in(&root.join("vendor/forks"), "x", &["--dry-run"]));
+    // cargo takes a member's directory, not what is under it: it refuses services/billing.
+    let under_a_member = run_ok(&mut new_in(
+        &root.join("services"),
+        "billing",
+        &["--dry-run"],
+    ));
 
     assert!(
         stderr(&unlisted).contains("warning: ")
@@ -521,6 +529,17 @@ fn new_warns_when_a_cargo_workspace_would_swallow_the_project() {
         stderr(&unlisted)
     );
     assert_eq!(stderr(&listed), "", "a listed member needs no warning");
+    assert_eq!(stderr(&by_glob), "", "crates/svc-* lists crates/svc-a");
+    assert_eq!(
+        stderr(&excluded),
+        "",
+        "exclude takes in everything under it"
+    );
+    assert!(
+        stderr(&under_a_member).contains("add \"services/billing\" to that workspace's members"),
+        "{}",
+        stderr(&under_a_member)
+    );
     assert!(
         stderr(&dry_run).contains("add \"other\" to that workspace's members"),
         "a dry run warns too: {}",
