@@ -61,7 +61,7 @@ impl Values {
             .map(|file| file.values)
             .map_err(|error| UserError::ValuesFileInvalid {
                 path: path.to_owned(),
-                detail: error.message().to_owned(),
+                detail: located(&text, &error),
             })
     }
 
@@ -97,6 +97,25 @@ impl Values {
         *self = std::mem::take(self).overridden_by(value);
         Ok(())
     }
+}
+
+/// A TOML error on one line, with the line: `line 2 (port = true): invalid type: ...`.
+fn located(text: &str, error: &toml::de::Error) -> String {
+    let Some(span) = error.span() else {
+        return error.message().to_owned();
+    };
+    let start = text[..span.start]
+        .rfind('\n')
+        .map_or(0, |newline| newline + 1);
+    let end = text[span.start..]
+        .find('\n')
+        .map_or(text.len(), |newline| span.start + newline);
+    let number = text[..span.start].matches('\n').count() + 1;
+    format!(
+        "line {number} ({}): {}",
+        text[start..end].trim(),
+        error.message()
+    )
 }
 
 /// Validated answers: everything the template needs, nothing it would refuse.
@@ -224,8 +243,8 @@ impl fmt::Display for RustVersion {
 
 /// The port the service listens on, 1 to 65535. Written as a string in values files, as
 /// cargo-generate's are; a number is read too.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "PortText", into = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(into = "String")]
 pub struct Port(u16);
 
 impl Port {
@@ -253,21 +272,31 @@ impl FromStr for Port {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum PortText {
-    Text(String),
-    Number(i64),
-}
+impl<'de> Deserialize<'de> for Port {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Port, D::Error> {
+        struct PortVisitor;
 
-impl TryFrom<PortText> for Port {
-    type Error = UserError;
+        impl serde::de::Visitor<'_> for PortVisitor {
+            type Value = Port;
 
-    fn try_from(value: PortText) -> Result<Port, UserError> {
-        match value {
-            PortText::Text(text) => text.parse(),
-            PortText::Number(number) => number.to_string().parse(),
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a port from 1 to 65535, as \"8080\" or 8080")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Port, E> {
+                text.parse().map_err(E::custom)
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<Port, E> {
+                self.visit_str(&number.to_string())
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<Port, E> {
+                self.visit_str(&number.to_string())
+            }
         }
+
+        deserializer.deserialize_any(PortVisitor)
     }
 }
 
@@ -331,6 +360,38 @@ mod tests {
             let path = dir.path().join("values.toml");
             std::fs::write(&path, text).unwrap();
             assert_eq!(Values::from_file(&path).unwrap().port, Some(Port(9000)));
+        }
+    }
+
+    /// Each message names the line and what would fit, never a type of ours.
+    #[test]
+    fn a_values_file_of_the_wrong_type_names_the_line_and_what_fits() {
+        for (text, expected) in [
+            (
+                "[values]\nport = true\n",
+                "line 2 (port = true): invalid type: boolean `true`, expected a port from 1 to 65535, as \"8080\" or 8080",
+            ),
+            (
+                "[values]\nport = 80.5\n",
+                "line 2 (port = 80.5): invalid type",
+            ),
+            (
+                "[values]\nbase = \"static\"\nport = 0\n",
+                "line 3 (port = 0): invalid port \"0\": use a whole number from 1 to 65535",
+            ),
+            (
+                "[values]\nrust_version = 1.95\n",
+                "line 2 (rust_version = 1.95): invalid type: floating point `1.95`, expected a string",
+            ),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("values.toml");
+            std::fs::write(&path, text).unwrap();
+
+            let message = Values::from_file(&path).unwrap_err().to_string();
+
+            assert!(message.contains(expected), "{text:?}: {message}");
+            assert!(!message.contains("Port"), "{text:?}: {message}");
         }
     }
 

@@ -66,7 +66,7 @@ impl ProjectNames {
             .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ' ')))
         {
             return Err(invalid(format!(
-                "it may hold only letters, digits, -, _ and spaces, not {bad:?}"
+                "it may hold only ASCII letters, digits, -, _ and spaces, not {bad:?}"
             )));
         }
         let package = typed.to_kebab_case();
