@@ -234,11 +234,8 @@ pub fn print(args: &VariantsArgs, out: &mut dyn Write) -> std::io::Result<()> {
         let json = serde_json::to_string_pretty(&rows).expect("rows serialise");
         return writeln!(out, "{json}");
     }
-    writeln!(
-        out,
-        "{:<22} {:<22} {:<40} {:<6} {:<6} shell",
-        "variant", "builder", "runtime", "libc", "uid"
-    )?;
+    let mut table =
+        vec![["variant", "builder", "runtime", "libc", "uid", "shell"].map(String::from)];
     for row in &rows {
         let id = if row.default {
             format!("{} (default)", row.id)
@@ -249,14 +246,31 @@ pub fn print(args: &VariantsArgs, out: &mut dyn Write) -> std::io::Result<()> {
             Libc::Glibc => "glibc",
             Libc::Musl => "musl",
         };
-        writeln!(
-            out,
-            "{id:<30} {:<22} {:<40} {libc:<6} {:<6} {}",
-            row.builder_image,
-            row.runtime_image,
-            row.uid,
-            if row.shell { "yes" } else { "no" }
-        )?;
+        table.push([
+            id,
+            row.builder_image.clone(),
+            row.runtime_image.clone(),
+            libc.to_owned(),
+            row.uid.to_string(),
+            if row.shell { "yes" } else { "no" }.to_owned(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..6)
+        .map(|column| {
+            table
+                .iter()
+                .map(|cells| cells[column].len())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for cells in &table {
+        let line: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        writeln!(out, "{}", line.join("  ").trim_end())?;
     }
     writeln!(out)?;
     for base in Base::value_variants() {
@@ -284,6 +298,19 @@ mod tests {
                 "static-bookworm"
             ]
         );
+    }
+
+    #[test]
+    fn the_variants_table_lines_its_columns_up() {
+        let mut text = Vec::new();
+        print(&VariantsArgs::default(), &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let lines: Vec<&str> = text.lines().take_while(|line| !line.is_empty()).collect();
+
+        let builder_column = lines[0].find("builder").unwrap();
+        for line in &lines[1..] {
+            assert_eq!(line.find("rust:"), Some(builder_column), "{text}");
+        }
     }
 
     #[test]
