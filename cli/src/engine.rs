@@ -7,8 +7,9 @@ use crate::names::ProjectNames;
 use crate::template;
 use anyhow::{Context, Result, anyhow, bail};
 use cargo_generate::{GenerateArgs, TemplatePath, Vcs};
+use std::fs::File;
 use std::io::{Read, Seek, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -85,11 +86,64 @@ fn with_stderr_caught<T>(work: impl FnOnce() -> T) -> Result<(T, String)> {
     let saved = rustix::io::dup(std::io::stderr().as_fd()).context("while saving stderr")?;
     let _ = std::io::stderr().flush();
     rustix::stdio::dup2_stderr(log.as_fd()).context("while redirecting stderr")?;
+    let restore = RestoreStderr {
+        saved,
+        log: log.try_clone().context("while redirecting stderr")?,
+    };
     let result = work();
-    let _ = std::io::stderr().flush();
-    rustix::stdio::dup2_stderr(saved.as_fd()).context("while restoring stderr")?;
-    let mut text = String::new();
+    drop(restore);
+    // Lossy: the log names paths, and a path need not be UTF-8.
+    let mut bytes = Vec::new();
     log.rewind()?;
-    log.read_to_string(&mut text)?;
-    Ok((result, text))
+    log.read_to_end(&mut bytes)?;
+    Ok((result, String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// Puts stderr back when dropped, also when the engine panics; then the log, the panic's
+/// message with it, is shown rather than lost in the temporary file.
+struct RestoreStderr {
+    saved: OwnedFd,
+    log: File,
+}
+
+impl Drop for RestoreStderr {
+    fn drop(&mut self) {
+        let _ = std::io::stderr().flush();
+        let _ = rustix::stdio::dup2_stderr(self.saved.as_fd());
+        if std::thread::panicking() {
+            let _ = self.log.rewind();
+            let _ = std::io::copy(&mut self.log, &mut std::io::stderr());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stderr_identity() -> (u64, u64) {
+        let stat = rustix::fs::fstat(std::io::stderr()).unwrap();
+        (stat.st_dev, stat.st_ino)
+    }
+
+    /// The inner run stands for a panicking engine; the outer one catches what reaches the
+    /// restored stderr. (libtest captures `eprintln!` and panic messages, not writes to fd 2.)
+    #[test]
+    fn an_engine_panic_gives_stderr_back_and_shows_its_log() {
+        let before = stderr_identity();
+
+        let (panicked, shown) = with_stderr_caught(|| {
+            std::panic::catch_unwind(|| {
+                with_stderr_caught(|| {
+                    let _ = writeln!(std::io::stderr(), "the engine's last words");
+                    panic!("a bug in the engine");
+                })
+            })
+        })
+        .unwrap();
+
+        assert!(panicked.is_err());
+        assert!(shown.contains("the engine's last words"), "{shown:?}");
+        assert_eq!(stderr_identity(), before);
+    }
 }
