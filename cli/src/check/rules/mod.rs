@@ -28,6 +28,7 @@ mod cm023_compose_privileges;
 mod cm024_port_on_every_interface;
 mod cm025_build_and_run;
 mod cm026_ignore_comment;
+mod cm027_exec_form_one_word;
 mod cm101_privilege_escalation;
 mod cm102_run_as_non_root;
 mod cm103_run_as_root_uid;
@@ -78,6 +79,7 @@ pub const RULES: &[&Rule] = &[
     &cm024_port_on_every_interface::RULE,
     &cm025_build_and_run::RULE,
     &cm026_ignore_comment::RULE,
+    &cm027_exec_form_one_word::RULE,
     &cm101_privilege_escalation::RULE,
     &cm102_run_as_non_root::RULE,
     &cm103_run_as_root_uid::RULE,
