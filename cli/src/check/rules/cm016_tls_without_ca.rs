@@ -24,7 +24,9 @@ fn check(context: &DockerfileContext, report: &mut Report) {
     let has_bundle = runtime.ca_certificates == Some(true)
         || model.lineage_instructions(final_stage).iter().any(|i| {
             let text = i.script();
-            text.contains("ca-certificates") || text.contains("/etc/ssl/certs")
+            text.contains("ca-certificates")
+                || text.contains("/etc/ssl/certs")
+                || recommends_ca_certificates(&text)
         })
         || tls.embeds_roots;
     if !has_bundle && runtime.ca_certificates == Some(false) {
@@ -37,6 +39,25 @@ fn check(context: &DockerfileContext, report: &mut Report) {
             ),
         );
     }
+}
+
+/// An apt install that keeps Recommends of a package recommending ca-certificates (curl,
+/// wget, openssl, git and gnupg do): the bundle comes along.
+fn recommends_ca_certificates(text: &str) -> bool {
+    text.split(['&', ';', '|', '\n']).any(|command| {
+        let words: Vec<&str> = command.split_whitespace().collect();
+        let installs = words
+            .windows(2)
+            .any(|pair| matches!(pair[0], "apt-get" | "apt") && pair[1] == "install");
+        installs
+            && !words.contains(&"--no-install-recommends")
+            && words.iter().any(|word| {
+                matches!(
+                    word.split('=').next().unwrap_or(word),
+                    "curl" | "wget" | "openssl" | "git" | "gnupg"
+                )
+            })
+    })
 }
 
 #[cfg(test)]
@@ -57,6 +78,24 @@ mod tests {
         let fixture = Fixture::dockerfile("FROM scratch\nCOPY app /app\n")
             .with_dependency("reqwest", reqwest());
         assert_eq!(fixture.findings(&RULE), ["Dockerfile:1"]);
+    }
+
+    #[test]
+    fn fires_when_curl_comes_without_its_recommends() {
+        let fixture = Fixture::dockerfile(
+            "FROM debian:trixie-slim\nRUN apt-get update && apt-get install -y --no-install-recommends curl\n",
+        )
+        .with_dependency("reqwest", reqwest());
+        assert_eq!(fixture.findings(&RULE), ["Dockerfile:1"]);
+    }
+
+    #[test]
+    fn near_miss_curl_with_its_recommends_brings_the_bundle() {
+        let fixture = Fixture::dockerfile(
+            "FROM debian:trixie-slim\nRUN apt-get update && apt-get install -y curl\n",
+        )
+        .with_dependency("reqwest", reqwest());
+        assert!(fixture.findings(&RULE).is_empty());
     }
 
     #[test]
