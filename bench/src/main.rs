@@ -1,8 +1,13 @@
 //! `cargo run --release -p cargo-microservice-bench -- [--runs N]`: builds and measures the seed
 //! article's service (the baseline), a no-logging ceiling and every variant that builds here,
 //! on this machine in one run, and prints a markdown table with ratios against the baseline.
+//! `--before <git-ref>` adds each variant as the template rendered at that commit, measured in
+//! the same run, so a change to the template is judged before/after on the same minutes.
 //!
-//! Every load targets 127.0.0.1 only, for a fixed duration, and stops by itself.
+//! Every container runs on the host network bound to 127.0.0.1 on a free port, so the load
+//! reaches the container itself and not Docker's port proxy (which runs outside the CPU limit).
+//! Every load targets 127.0.0.1 only, for a fixed duration, and stops by itself. The rounds are
+//! interleaved (every service once, then again), so a noisy minute is shared by all services.
 
 mod measure;
 
@@ -31,6 +36,14 @@ struct Args {
     /// Skip the cold builds (they prune Docker's build cache and take minutes each).
     #[arg(long)]
     no_cold: bool,
+    /// Also render each variant from the template at this git commit or branch (`main`,
+    /// `HEAD~1`) and measure it beside the current one, as `<variant>@<ref>`.
+    #[arg(long)]
+    before: Option<String>,
+    /// Also measure /users/{id} through a published port (Docker's userland proxy), printed as a
+    /// second table; the main table always loads the container on the host network.
+    #[arg(long)]
+    proxy: bool,
     /// Where to write the JSON results.
     #[arg(long, default_value = "bench/results.json")]
     json: PathBuf,
@@ -62,28 +75,44 @@ fn main() -> Result<()> {
         .unwrap()
         .to_owned();
     let work = tempfile::tempdir()?;
-    let services = services(&repo, work.path(), &args.only)?;
+    let services = services(&repo, work.path(), &args.only, args.before.as_deref())?;
 
     for service in &services {
         ensure_base_images(&service.dir)?;
     }
 
-    let mut results: BTreeMap<String, Samples> = BTreeMap::new();
-    let mut order = Vec::new();
-    let mut baseline_rps = None;
+    let mut results: BTreeMap<String, Samples> = services
+        .iter()
+        .map(|service| (service.name.clone(), Samples::default()))
+        .collect();
+    let order: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
     for service in &services {
-        eprintln!("== {} ({})", service.name, service.note);
-        let samples = measure::service(service, &args, baseline_rps)
-            .with_context(|| format!("while measuring {}", service.name))?;
-        if service.name == "baseline" {
-            baseline_rps = samples.median("users_rps");
+        eprintln!("== build {} ({})", service.name, service.note);
+        measure::build(service, &args, results.get_mut(&service.name).unwrap())
+            .with_context(|| format!("while building {}", service.name))?;
+    }
+    // Every round visits every service once, so the host's noisy minutes fall on all of them.
+    let mut fixed_rate = None;
+    for run in 0..args.runs {
+        for service in &services {
+            eprintln!("== run {} of {}: {}", run + 1, args.runs, service.name);
+            let samples = results.get_mut(&service.name).unwrap();
+            measure::round(service, &args, &mut fixed_rate, samples)
+                .with_context(|| format!("while measuring {}", service.name))?;
         }
-        order.push(service.name.clone());
-        results.insert(service.name.clone(), samples);
     }
 
-    let table = measure::markdown(&order, &results);
+    let table = measure::markdown(&order, &results, measure::METRICS);
     println!("{table}");
+    if let Some(table) = measure::before_after(&order, &results) {
+        println!("\nBefore and after, measured in the same rounds (medians):\n\n{table}");
+    }
+    if args.proxy {
+        println!(
+            "\nThrough a published port (Docker's userland proxy, outside the container's CPU limit):\n\n{}",
+            measure::markdown(&order, &results, measure::PROXY_METRICS)
+        );
+    }
     let json = serde_json::json!({
         "date": measure::now(),
         "machine": measure::machine(),
@@ -99,8 +128,13 @@ fn main() -> Result<()> {
 }
 
 /// The baseline first (the fixed-rate load is half its throughput), then the ceiling, then every
-/// variant that builds here (alpine needs a registry).
-fn services(repo: &Path, work: &Path, only: &[String]) -> Result<Vec<Service>> {
+/// variant that builds here (alpine needs a registry), each after its `--before` rendering.
+fn services(
+    repo: &Path,
+    work: &Path,
+    only: &[String],
+    before: Option<&str>,
+) -> Result<Vec<Service>> {
     let wanted =
         |name: &str| name == "baseline" || only.is_empty() || only.iter().any(|o| o == name);
     let mut services = Vec::new();
@@ -135,6 +169,15 @@ fn services(repo: &Path, work: &Path, only: &[String]) -> Result<Vec<Service>> {
         if !wanted(&id) {
             continue;
         }
+        if let Some(reference) = before {
+            let name = format!("{id}@{reference}");
+            services.push(Service {
+                dir: render_at(repo, work, reference, &variant, &name)?,
+                name,
+                note: format!("the template at {reference}, {}", variant.runtime_image()),
+                source: "src/routes.rs".into(),
+            });
+        }
         let created = cargo_microservice::create(&NewArgs {
             name: "orders".into(),
             values: Values {
@@ -155,6 +198,65 @@ fn services(repo: &Path, work: &Path, only: &[String]) -> Result<Vec<Service>> {
         });
     }
     Ok(services)
+}
+
+/// Renders `variant` from the template as it was at `reference`, with the cargo-generate engine
+/// the CLI uses, under the same project name as the current one (the images then differ only
+/// by what changed in the template).
+fn render_at(
+    repo: &Path,
+    work: &Path,
+    reference: &str,
+    variant: &Variant,
+    name: &str,
+) -> Result<PathBuf> {
+    let source = work.join(format!("template@{}", name.replace(['/', '@'], "-")));
+    std::fs::create_dir_all(&source)?;
+    let archive = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["archive", "--format=tar", reference, "template"])
+        .output()
+        .context("while running git archive")?;
+    if !archive.status.success() {
+        bail!(
+            "git archive {reference} failed: {}",
+            String::from_utf8_lossy(&archive.stderr).trim()
+        );
+    }
+    let mut untar = std::process::Command::new("tar")
+        .arg("-x")
+        .arg("-C")
+        .arg(&source)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .context("while running tar")?;
+    std::io::Write::write_all(untar.stdin.as_mut().unwrap(), &archive.stdout)?;
+    if !untar.wait()?.success() {
+        bail!("tar could not unpack the template at {reference}");
+    }
+    let destination = work.join(name.replace(['/', '@'], "-"));
+    std::fs::create_dir_all(&destination)?;
+    let mut define = vec![format!("base={}", variant.base)];
+    if let Some(debian) = variant.debian {
+        define.push(format!("debian={debian}"));
+    }
+    cargo_generate::generate(cargo_generate::GenerateArgs {
+        template_path: cargo_generate::TemplatePath {
+            path: Some(source.join("template").display().to_string()),
+            ..cargo_generate::TemplatePath::default()
+        },
+        destination: Some(destination),
+        name: Some("orders".into()),
+        define,
+        silent: true,
+        vcs: Some(cargo_generate::Vcs::None),
+        bin: true,
+        lib: false,
+        no_workspace: true,
+        ..cargo_generate::GenerateArgs::default()
+    })
+    .with_context(|| format!("while rendering the template at {reference}"))
 }
 
 fn copy_service(from: &Path, to: &Path) -> Result<()> {

@@ -4,6 +4,7 @@ use anyhow::{Context, Result, bail};
 use cargo_microservice::docker::{self, Container};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -49,17 +50,22 @@ impl Samples {
     }
 }
 
+/// The port the services listen on inside a container with its own network (the proxy table).
 const PORT: u16 = 8080;
 /// Samples of `docker run` to first 200 per run.
 const START_SAMPLES_PER_RUN: usize = 5;
 
-pub fn service(
-    service: &Service,
-    args: &super::Args,
-    baseline_rps: Option<f64>,
-) -> Result<Samples> {
-    let mut samples = Samples::default();
-    let tag = format!("cargo-microservice-bench/{}:latest", service.name);
+fn tag(service: &Service) -> String {
+    format!(
+        "cargo-microservice-bench/{}:latest",
+        service.name.replace('@', "-at-").to_lowercase()
+    )
+}
+
+/// Builds the image (cold: Docker's build cache pruned first, unless `--no-cold`), records its
+/// size, and rebuilds it after a one-line change `--runs` times.
+pub fn build(service: &Service, args: &super::Args, samples: &mut Samples) -> Result<()> {
+    let tag = tag(service);
     if args.no_cold {
         docker::build(&service.dir, &tag)?;
     } else {
@@ -70,7 +76,6 @@ pub fn service(
         eprintln!("   cold build {:.0} s", took.as_secs_f64());
     }
     samples.push("image_mb", docker::image_size(&tag)? as f64 / 1e6);
-
     for run in 0..args.runs {
         let source = service.dir.join(&service.source);
         let mut text = std::fs::read_to_string(&source)?;
@@ -81,71 +86,133 @@ pub fn service(
             docker::build(&service.dir, &tag)?.as_secs_f64(),
         );
     }
+    Ok(())
+}
 
+/// A service's container on the host network, bound to 127.0.0.1 on a free port, under the
+/// compose limits. The environment names every way the services here read their address.
+struct OnLoopback {
+    container: Container,
+    port: u16,
+}
+
+fn start_on_loopback(tag: &str) -> Result<OnLoopback> {
+    // Both held until both are known, so they differ; released just before the container binds.
+    let main = TcpListener::bind("127.0.0.1:0")?;
+    let admin = TcpListener::bind("127.0.0.1:0")?;
+    let (port, admin_port) = (main.local_addr()?.port(), admin.local_addr()?.port());
+    drop((main, admin));
+    let id = docker::docker_ok(&[
+        "run",
+        "--detach",
+        "--network",
+        "host",
+        "--cpus",
+        docker::CPUS,
+        "--memory",
+        docker::MEMORY,
+        "--read-only",
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges:true",
+        "--env",
+        "HOST=127.0.0.1",
+        "--env",
+        &format!("PORT={port}"),
+        "--env",
+        &format!("ADMIN_PORT={admin_port}"),
+        "--env",
+        &format!("BIND=127.0.0.1:{port}"),
+        tag,
+    ])?;
+    let container = Container { id };
+    wait_for_200(&container, port)?;
+    Ok(OnLoopback { container, port })
+}
+
+/// One round for one service: starts, loads, stops idle and under load.
+pub fn round(
+    service: &Service,
+    args: &super::Args,
+    fixed_rate: &mut Option<f64>,
+    samples: &mut Samples,
+) -> Result<()> {
+    let tag = tag(service);
     // A start is mostly Docker's own work and varies by tens of ms from one to the next, so it
     // takes more samples than the loads do; they are cheap.
-    for _ in 0..args.runs * START_SAMPLES_PER_RUN {
+    for _ in 0..START_SAMPLES_PER_RUN {
         let started = Instant::now();
-        let container = Container::start(&tag, PORT, Duration::from_secs(30))?;
-        wait_for_200(&container)?;
+        let running = start_on_loopback(&tag)?;
         samples.push("start_to_200_ms", started.elapsed().as_secs_f64() * 1000.0);
+        drop(running);
     }
 
-    for _ in 0..args.runs {
+    let OnLoopback { container, port } = start_on_loopback(&tag)?;
+    thread::sleep(Duration::from_secs(2));
+    let (idle_rss, _) = container.resident_memory()?;
+    samples.push("idle_rss_mb", idle_rss as f64 / 1e6);
+    wrk(port, "/users/42", 2, args.connections)?; // warm-up
+    let users = wrk(port, "/users/42", args.seconds, args.connections)?;
+    let (_, peak_rss) = container.resident_memory()?;
+    samples.push("peak_rss_mb", peak_rss as f64 / 1e6);
+    samples.push("users_rps", users.rps);
+    samples.push("users_p50_ms", users.p50_ms);
+    samples.push("users_p99_ms", users.p99_ms);
+    let health = wrk(port, "/health", args.seconds, args.connections)?;
+    samples.push("health_rps", health.rps);
+    samples.push("health_p99_ms", health.p99_ms);
+    // Half the first measured service's throughput (the baseline's), the same for every service.
+    let rate = *fixed_rate.get_or_insert((users.rps / 2.0).max(1.0));
+    samples.push("fixed_rate_rps", rate);
+    samples.push(
+        "fixed_rate_p99_ms",
+        oha_fixed_rate(port, "/users/42", rate, args.seconds)?,
+    );
+    thread::sleep(Duration::from_secs(1));
+    let stopped = Instant::now();
+    docker::docker_ok(&["stop", &container.id])?;
+    samples.push("stop_idle_ms", stopped.elapsed().as_secs_f64() * 1000.0);
+    drop(container);
+
+    if args.proxy {
         let container = Container::start(&tag, PORT, Duration::from_secs(30))?;
-        let port = wait_for_200(&container)?;
-        thread::sleep(Duration::from_secs(2));
-        let (idle_rss, _) = container.resident_memory()?;
-        samples.push("idle_rss_mb", idle_rss as f64 / 1e6);
+        let port = container.host_port(PORT)?;
+        wait_for_200(&container, port)?;
         wrk(port, "/users/42", 2, args.connections)?; // warm-up
         let users = wrk(port, "/users/42", args.seconds, args.connections)?;
-        let (_, peak_rss) = container.resident_memory()?;
-        samples.push("peak_rss_mb", peak_rss as f64 / 1e6);
-        samples.push("users_rps", users.rps);
-        samples.push("users_p50_ms", users.p50_ms);
-        samples.push("users_p99_ms", users.p99_ms);
-        let health = wrk(port, "/health", args.seconds, args.connections)?;
-        samples.push("health_rps", health.rps);
-        samples.push("health_p99_ms", health.p99_ms);
-        let rate = (baseline_rps.unwrap_or(users.rps) / 2.0).max(1.0);
-        samples.push("fixed_rate_rps", rate);
+        samples.push("proxy_users_rps", users.rps);
+        samples.push("proxy_users_p99_ms", users.p99_ms);
         samples.push(
-            "fixed_rate_p99_ms",
+            "proxy_fixed_rate_p99_ms",
             oha_fixed_rate(port, "/users/42", rate, args.seconds)?,
         );
-        thread::sleep(Duration::from_secs(1));
-        let stopped = Instant::now();
-        docker::docker_ok(&["stop", &container.id])?;
-        samples.push("stop_idle_ms", stopped.elapsed().as_secs_f64() * 1000.0);
     }
 
-    for _ in 0..args.runs {
-        let container = Container::start(&tag, PORT, Duration::from_secs(30))?;
-        let port = wait_for_200(&container)?;
-        let stop_load = Arc::new(AtomicBool::new(false));
-        let clients: Vec<_> = (0..16)
-            .map(|_| client(port, Arc::clone(&stop_load)))
-            .collect();
-        thread::sleep(Duration::from_secs(2));
-        let stop_issued = Instant::now();
-        docker::docker_ok(&["stop", &container.id])?;
-        samples.push(
-            "stop_under_load_ms",
-            stop_issued.elapsed().as_secs_f64() * 1000.0,
-        );
-        stop_load.store(true, Ordering::Relaxed);
-        let requests: Vec<(Instant, bool)> = clients
-            .into_iter()
-            .flat_map(|c| c.join().expect("a client thread"))
-            .collect();
-        // Sent before the stop began and not answered 200: what a rolling deploy would lose.
-        let failed = requests
-            .iter()
-            .filter(|(sent, ok)| *sent < stop_issued && !ok)
-            .count();
-        samples.push("failed_in_flight", failed as f64);
-    }
-    Ok(samples)
+    let OnLoopback { container, port } = start_on_loopback(&tag)?;
+    let stop_load = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..16)
+        .map(|_| client(port, Arc::clone(&stop_load)))
+        .collect();
+    thread::sleep(Duration::from_secs(2));
+    let stop_issued = Instant::now();
+    docker::docker_ok(&["stop", &container.id])?;
+    samples.push(
+        "stop_under_load_ms",
+        stop_issued.elapsed().as_secs_f64() * 1000.0,
+    );
+    stop_load.store(true, Ordering::Relaxed);
+    let requests: Vec<(Instant, bool)> = clients
+        .into_iter()
+        .flat_map(|c| c.join().expect("a client thread"))
+        .collect();
+    // Sent before the stop began and not answered 200: what a rolling deploy would lose.
+    let failed = requests
+        .iter()
+        .filter(|(sent, ok)| *sent < stop_issued && !ok)
+        .count();
+    samples.push("failed_in_flight", failed as f64);
+    Ok(())
 }
 
 /// One client: GET /users/42 in a loop, a connection per request, until told to stop; every
@@ -162,12 +229,11 @@ fn client(port: u16, stop: Arc<AtomicBool>) -> thread::JoinHandle<Vec<(Instant, 
     })
 }
 
-fn wait_for_200(container: &Container) -> Result<u16> {
-    let port = container.host_port(PORT)?;
+fn wait_for_200(container: &Container, port: u16) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if let Ok((200, _)) = docker::http_get(port, "/health") {
-            return Ok(port);
+            return Ok(());
         }
         thread::sleep(Duration::from_millis(5));
     }
@@ -264,7 +330,9 @@ fn oha_fixed_rate(port: u16, path: &str, rate: f64, seconds: u32) -> Result<f64>
 }
 
 /// (key, label, higher is better)
-const METRICS: &[(&str, &str, bool)] = &[
+pub type Metric = (&'static str, &'static str, bool);
+
+pub const METRICS: &[Metric] = &[
     ("image_mb", "image size (MB)", false),
     ("cold_build_s", "cold build (s, cache pruned)", false),
     ("rebuild_s", "rebuild after a one-line change (s)", false),
@@ -295,14 +363,36 @@ const METRICS: &[(&str, &str, bool)] = &[
     ),
 ];
 
-pub fn markdown(order: &[String], results: &BTreeMap<String, Samples>) -> String {
+pub const PROXY_METRICS: &[Metric] = &[
+    (
+        "proxy_users_rps",
+        "/users/{id} requests/s via the proxy",
+        true,
+    ),
+    (
+        "proxy_users_p99_ms",
+        "/users/{id} p99 at saturation via the proxy (ms)",
+        false,
+    ),
+    (
+        "proxy_fixed_rate_p99_ms",
+        "/users/{id} p99 at the fixed rate via the proxy (ms)",
+        false,
+    ),
+];
+
+pub fn markdown(
+    order: &[String],
+    results: &BTreeMap<String, Samples>,
+    metrics: &[Metric],
+) -> String {
     let mut out = format!(
         "| metric | {} |\n|---|{}\n",
         order.join(" | "),
         "---|".repeat(order.len())
     );
     let baseline = results.get("baseline");
-    for (key, label, higher_is_better) in METRICS {
+    for (key, label, higher_is_better) in metrics {
         out.push_str(&format!("| {label} |"));
         for name in order {
             let samples = &results[name];
@@ -337,6 +427,41 @@ pub fn markdown(order: &[String], results: &BTreeMap<String, Samples>) -> String
         "\nmedian (min–max) over the runs; ×ratio against the baseline, ⚠ where it is worse.\n",
     );
     out
+}
+
+/// For every `<variant>@<ref>`: the current variant against it, metric by metric (after / before).
+pub fn before_after(order: &[String], results: &BTreeMap<String, Samples>) -> Option<String> {
+    let pairs: Vec<(&String, &String)> = order
+        .iter()
+        .filter_map(|before| {
+            let (current, _) = before.split_once('@')?;
+            order
+                .iter()
+                .find(|name| *name == current)
+                .map(|after| (before, after))
+        })
+        .collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    let mut out = String::from("| metric | before | after | after / before |\n|---|---|---|---|\n");
+    for (before, after) in pairs {
+        for (key, label, _) in METRICS.iter().chain(PROXY_METRICS) {
+            if let (Some(b), Some(a)) = (results[before].median(key), results[after].median(key)) {
+                let ratio = if b > 0.0 {
+                    format!("{:+.1}%", (a / b - 1.0) * 100.0)
+                } else {
+                    "–".to_owned()
+                };
+                out.push_str(&format!(
+                    "| {after}: {label} | {} | {} | {ratio} |\n",
+                    fmt(b),
+                    fmt(a)
+                ));
+            }
+        }
+    }
+    Some(out)
 }
 
 fn fmt(value: f64) -> String {
