@@ -34,7 +34,7 @@ pub fn init() {
         loop {
             std::thread::sleep(FLUSH_EVERY);
             client_errors().summarise_if_due(Instant::now());
-            flush();
+            write_pending();
         }
     });
 }
@@ -138,14 +138,17 @@ impl ClientErrors {
     }
 
     fn summarise_if_due(&mut self, now: Instant) {
-        if now.duration_since(self.window_start) < CLIENT_ERROR_WINDOW {
-            return;
+        if now.duration_since(self.window_start) >= CLIENT_ERROR_WINDOW {
+            self.summarise(now);
         }
+    }
+
+    fn summarise(&mut self, now: Instant) {
         if self.held_back > 0 {
             log::warn!(
-                "{} more client protocol errors in the last {} s were not logged",
+                "{} more client protocol errors in the last {:.0} s were not logged",
                 self.held_back,
-                CLIENT_ERROR_WINDOW.as_secs()
+                now.duration_since(self.window_start).as_secs_f64()
             );
         }
         *self = Self {
@@ -156,8 +159,14 @@ impl ClientErrors {
     }
 }
 
-/// Writes out what is waiting; call it before the process exits.
+/// Writes out what is waiting, with the count of client errors held back; call it before the
+/// process exits.
 pub fn flush() {
+    client_errors().summarise(Instant::now());
+    write_pending();
+}
+
+fn write_pending() {
     if let Some(pending) = PENDING.get() {
         write_out(&mut lock(pending));
     }

@@ -2,6 +2,7 @@
 //! limits, probed over HTTP from the host, checked for uid and shell, stopped with SIGTERM, and
 //! brought up with its own compose file. And proof that the harness catches broken images.
 
+mod attacks;
 mod conformance;
 mod helpers;
 mod kubernetes;

@@ -470,6 +470,7 @@ fn the_service_honours_rust_log_and_stops_cleanly_on_sigterm() {
         let mut command = clean_command(&binary);
         command
             .env("PORT", "0")
+            .env("ADMIN_PORT", "0")
             .env("HOST", "127.0.0.1")
             .stderr(Stdio::piped());
         if let Some(filter) = rust_log {
@@ -508,16 +509,11 @@ fn the_service_honours_rust_log_and_stops_cleanly_on_sigterm() {
 }
 
 #[test]
-fn a_request_in_flight_at_sigterm_is_answered_before_the_exit() {
+fn a_request_in_flight_at_sigterm_is_answered_with_connection_close_before_the_exit() {
     let Some(binary) = first_variant_binary() else {
         return;
     };
-    let mut child = clean_command(&binary)
-        .env("PORT", "0")
-        .env("HOST", "127.0.0.1")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_on_free_ports(&binary, &[]);
     let (port, log) = port_from_log(child.stderr.take().unwrap());
 
     // Half a request: the connection is open and the request is not complete at SIGTERM.
@@ -529,7 +525,8 @@ fn a_request_in_flight_at_sigterm_is_answered_before_the_exit() {
     run_ok(Command::new("kill").args(["-TERM", &child.id().to_string()]));
     std::thread::sleep(Duration::from_millis(300));
     let waited = child.try_wait().unwrap().is_none();
-    client.write_all(b"Connection: close\r\n\r\n").unwrap();
+    client.write_all(b"\r\n").unwrap();
+    // The service closes the connection after this answer: read_to_string ends.
     let mut response = String::new();
     client.read_to_string(&mut response).unwrap();
     let status = child.wait().unwrap();
@@ -543,8 +540,140 @@ fn a_request_in_flight_at_sigterm_is_answered_before_the_exit() {
         response.starts_with("HTTP/1.1 200"),
         "the request in flight was not answered: {response:?}\n{log}"
     );
+    assert!(
+        response.to_ascii_lowercase().contains("connection: close"),
+        "a response during the drain must say Connection: close: {response:?}"
+    );
     assert!(status.success(), "exit {status:?} after the drain:\n{log}");
     assert!(log.contains("SIGTERM received"), "{log}");
+}
+
+#[test]
+fn an_idle_keep_alive_connection_does_not_hold_up_the_stop() {
+    let Some(binary) = first_variant_binary() else {
+        return;
+    };
+    let mut child = spawn_on_free_ports(&binary, &[("KEEP_ALIVE_TIMEOUT", "30")]);
+    let (port, log) = port_from_log(child.stderr.take().unwrap());
+    let mut pooled = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    pooled
+        .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let mut answer = [0; 12];
+    pooled.read_exact(&mut answer).unwrap();
+
+    let stopped = Instant::now();
+    run_ok(Command::new("kill").args(["-TERM", &child.id().to_string()]));
+    let status = child.wait().unwrap();
+    let took = stopped.elapsed();
+    let log = log.join().unwrap();
+
+    assert!(status.success(), "exit {status:?}:\n{log}");
+    assert!(
+        took < Duration::from_secs(1),
+        "one idle keep-alive connection held the stop for {took:?}:\n{log}"
+    );
+}
+
+/// Must-show 2 of the bounds issue: every setting out of its range, and WORKERS past actix's
+/// 512 (which used to panic inside actix with exit 139), stops the service with exit 1 and a
+/// message naming the variable.
+#[test]
+fn every_out_of_range_setting_exits_1_naming_the_variable() {
+    let Some(binary) = first_variant_binary() else {
+        return;
+    };
+    let cases = [
+        ("WORKERS", "513"),
+        ("WORKERS", "0"),
+        ("MAX_CONNECTIONS", "0"),
+        ("MAX_CONNECTIONS", "65537"),
+        ("BACKLOG", "0"),
+        ("BACKLOG", "65536"),
+        ("REQUEST_TIMEOUT", "0"),
+        ("REQUEST_TIMEOUT", "61"),
+        ("KEEP_ALIVE_TIMEOUT", "301"),
+        ("KEEP_ALIVE_TIMEOUT", "-1"),
+        ("MAX_UNSENT_BYTES", "1023"),
+        ("MAX_UNSENT_BYTES", "16777217"),
+        ("MAX_BODY_BYTES", "0"),
+        ("MAX_BODY_BYTES", "16777217"),
+        ("SHUTDOWN_TIMEOUT", "10"),
+        ("PORT", "65536"),
+        ("ADMIN_PORT", "65536"),
+        ("HOST", "localhost"),
+    ];
+    let mut problems = Vec::new();
+
+    for (variable, value) in cases {
+        let output = clean_command(&binary)
+            .env("HOST", "127.0.0.1")
+            .env("PORT", "0")
+            .env("ADMIN_PORT", "0")
+            .env(variable, value)
+            .output()
+            .unwrap();
+        let said = stderr(&output);
+        if output.status.code() != Some(1) || !said.contains(&format!("invalid {variable}=")) {
+            problems.push(format!(
+                "{variable}={value}: exit {:?}, said {said:?}",
+                output.status.code()
+            ));
+        }
+    }
+    // The admin port defaults to one above the main port's default: meeting it is named too.
+    let output = clean_command(&binary)
+        .env("HOST", "127.0.0.1")
+        .env("PORT", "9400")
+        .env("ADMIN_PORT", "9400")
+        .output()
+        .unwrap();
+    if output.status.code() != Some(1) || !stderr(&output).contains("invalid ADMIN_PORT=") {
+        problems.push(format!("ADMIN_PORT=PORT: {output:?}"));
+    }
+
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_quote_in_the_request_target_is_escaped_in_the_access_log() {
+    let Some(binary) = first_variant_binary() else {
+        return;
+    };
+    let mut child = spawn_on_free_ports(&binary, &[]);
+    let (port, log) = port_from_log(child.stderr.take().unwrap());
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    client
+        .write_all(b"GET /users/1\"x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    client.read_to_string(&mut response).unwrap();
+    // The access log is written in batches, at most 100 ms apart.
+    std::thread::sleep(Duration::from_millis(300));
+    run_ok(Command::new("kill").args(["-TERM", &child.id().to_string()]));
+    child.wait().unwrap();
+    let log = log.join().unwrap();
+
+    let line = log
+        .lines()
+        .find(|line| line.contains("/users/1"))
+        .unwrap_or_else(|| panic!("no access-log line for the request ({response:?}):\n{log}"));
+    assert!(
+        line.contains(r#""GET /users/1\"x HTTP/1.1""#),
+        "the quote is not escaped: {line}"
+    );
+}
+
+/// Starts the service binary on free ports of 127.0.0.1, with `env` on top.
+fn spawn_on_free_ports(binary: &std::path::Path, env: &[(&str, &str)]) -> std::process::Child {
+    clean_command(binary)
+        .env("PORT", "0")
+        .env("ADMIN_PORT", "0")
+        .env("HOST", "127.0.0.1")
+        .envs(env.iter().copied())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// Builds the first variant's project and returns its debug binary.

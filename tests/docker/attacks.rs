@@ -1,0 +1,534 @@
+//! The attack suite: hostile clients against the service running as its compose file runs it
+//! (0.5 CPU, 128 MiB, read-only, no capabilities), on the host network bound to 127.0.0.1, so
+//! the attacker's sockets reach the container itself and not Docker's port proxy (which would
+//! hold them outside the container's limits). Every attack targets loopback only, is bounded in
+//! connections and seconds, and stops by itself.
+//!
+//! For each scenario: the container never exits or restarts, `/health` on the admin listener
+//! answers within 100 ms (p99) throughout, peak RSS stays under 100 MiB, RSS returns to within
+//! 5 MB of idle afterwards, and what clients make the service log (warnings and errors) stays
+//! under a fixed size.
+
+use crate::helpers::*;
+use cargo_microservice::docker::{self, Container};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const MIB: u64 = 1 << 20;
+const PEAK_RSS_LIMIT: u64 = 100 * MIB;
+const SETTLE_MARGIN: u64 = 5_000_000;
+const HEALTH_P99_LIMIT: Duration = Duration::from_millis(100);
+/// What clients may make the service write besides the access log, per scenario.
+const CLIENT_LOG_LIMIT: usize = 16 * 1024;
+/// How long each attack lasts.
+const ATTACK: Duration = Duration::from_secs(4);
+
+/// One service to attack: a variant, and what else its container needs (pg: a database).
+pub struct Target {
+    pub variant: Variant,
+    /// Extra `--env` values for the container.
+    pub env: Vec<String>,
+}
+
+/// `CARGO_MICROSERVICE_ATTACK_VARIANTS` (comma-separated ids) or the default variant and
+/// `static` (a different libc path).
+fn targets() -> Vec<Target> {
+    let wanted = std::env::var("CARGO_MICROSERVICE_ATTACK_VARIANTS")
+        .unwrap_or_else(|_| "distroless-trixie,static-trixie".to_owned());
+    let wanted: Vec<&str> = wanted.split(',').map(str::trim).collect();
+    let targets: Vec<Target> = Variant::matrix()
+        .into_iter()
+        .filter(|variant| wanted.contains(&variant.id().as_str()))
+        .map(|variant| Target {
+            variant,
+            env: Vec::new(),
+        })
+        .collect();
+    assert!(
+        !targets.is_empty(),
+        "CARGO_MICROSERVICE_ATTACK_VARIANTS={wanted:?} names no variant"
+    );
+    targets
+}
+
+type Attack = fn(u16) -> String;
+
+const SCENARIOS: &[(&str, Attack)] = &[
+    ("pipelined, replies unread", pipelined_without_reading),
+    ("body stall", body_stall),
+    ("idle connections", idle_connections),
+    ("slowloris", slowloris),
+    ("TLS-hello flood", tls_hello_flood),
+    ("connection burst", connection_burst),
+];
+
+#[test]
+fn the_service_survives_hostile_clients_within_its_bounds() {
+    if !require_docker() || !require_tool("cargo-generate", "--version") {
+        return;
+    }
+    let _docker = docker_lock();
+    let root = scratch_dir("attacks");
+    let mut table = String::from(
+        "\n| variant | scenario | what the attacker did | peak RSS | RSS idle -> after | /health p99 (max) | log bytes (client errors) | verdict |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    let mut failures = Vec::new();
+    for target in targets() {
+        let id = target.variant.id();
+        let project = render(&target.variant, &root);
+        let dockerfile = std::fs::read_to_string(project.join("Dockerfile")).unwrap();
+        for image in base_images(&dockerfile) {
+            ensure_base_image(&image).unwrap_or_else(|why| panic!("{id}: {why}"));
+        }
+        let tag = format!("cargo-microservice-e2e/{id}:test");
+        docker::build(&project, &tag).unwrap_or_else(|error| panic!("{id}: {error:#}"));
+        for (scenario, attack) in SCENARIOS {
+            let outcome = run_scenario(&tag, &target, *attack);
+            let verdict = outcome.problems();
+            table.push_str(&format!(
+                "| {id} | {scenario} | {} | {:.1} MiB | {:.1} -> {:.1} MiB | {:.1} ms ({:.0} ms) | {} ({}) | {} |\n",
+                outcome.attacker,
+                outcome.peak_rss as f64 / MIB as f64,
+                outcome.idle_rss as f64 / MIB as f64,
+                outcome.settled_rss as f64 / MIB as f64,
+                outcome.health_p99.as_secs_f64() * 1000.0,
+                outcome.health_max.as_secs_f64() * 1000.0,
+                outcome.log_bytes,
+                outcome.client_log_bytes,
+                if verdict.is_empty() { "held".to_owned() } else { verdict.join("; ") },
+            ));
+            failures.extend(
+                verdict
+                    .into_iter()
+                    .map(|problem| format!("{id}, {scenario}: {problem}")),
+            );
+        }
+    }
+    note(&table);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// What one scenario did to the service.
+struct Outcome {
+    attacker: String,
+    idle_rss: u64,
+    peak_rss: u64,
+    settled_rss: u64,
+    health_p99: Duration,
+    health_max: Duration,
+    health_failures: usize,
+    log_bytes: usize,
+    client_log_bytes: usize,
+    state: String,
+}
+
+impl Outcome {
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.state != "running 0 false" {
+            problems.push(format!(
+                "the container did not stay up (status, restarts, OOM-killed: {})",
+                self.state
+            ));
+        }
+        if self.health_failures > 0 {
+            problems.push(format!("{} /health probes failed", self.health_failures));
+        }
+        if self.health_p99 >= HEALTH_P99_LIMIT {
+            problems.push(format!("/health p99 {:?}", self.health_p99));
+        }
+        if self.peak_rss >= PEAK_RSS_LIMIT {
+            problems.push(format!("peak RSS {} MiB", self.peak_rss / MIB));
+        }
+        if self.settled_rss > self.idle_rss + SETTLE_MARGIN {
+            problems.push(format!(
+                "RSS stayed at {:.1} MiB after the attack (idle {:.1} MiB)",
+                self.settled_rss as f64 / MIB as f64,
+                self.idle_rss as f64 / MIB as f64
+            ));
+        }
+        if self.client_log_bytes > CLIENT_LOG_LIMIT {
+            problems.push(format!(
+                "clients made it log {} bytes of warnings and errors",
+                self.client_log_bytes
+            ));
+        }
+        problems
+    }
+}
+
+fn run_scenario(tag: &str, target: &Target, attack: Attack) -> Outcome {
+    let service = OnLoopback::start(tag, &target.env);
+    // Idle after a little real traffic, as a service in use would be.
+    for _ in 0..50 {
+        let _ = docker::http_get(service.port, "/users/42");
+    }
+    thread::sleep(Duration::from_millis(500));
+    let (idle_rss, _) = service.container.resident_memory().unwrap();
+    let log_before = service.logs();
+
+    let prober = Prober::start(service.admin_port);
+    let attacker = attack(service.port);
+    let (health_p99, health_max, health_failures) = prober.stop();
+
+    let (_, peak_rss) = service
+        .container
+        .resident_memory()
+        .unwrap_or((u64::MAX, u64::MAX));
+    let settled_rss = settle(&service.container, idle_rss);
+    let log_after = service.logs();
+    let added = log_after.get(log_before.len()..).unwrap_or(&log_after);
+    let client_log_bytes = added
+        .lines()
+        .filter(|line| line.contains(" WARN ") || line.contains(" ERROR "))
+        .map(|line| line.len() + 1)
+        .sum();
+    let state = docker::docker_ok(&[
+        "inspect",
+        "--format",
+        "{{.State.Status}} {{.RestartCount}} {{.State.OOMKilled}}",
+        &service.container.id,
+    ])
+    .unwrap_or_else(|error| format!("{error:#}"));
+    Outcome {
+        attacker,
+        idle_rss,
+        peak_rss,
+        settled_rss,
+        health_p99,
+        health_max,
+        health_failures,
+        log_bytes: added.len(),
+        client_log_bytes,
+        state,
+    }
+}
+
+/// Waits up to 10 s for RSS to come back within the margin of idle; returns the last reading.
+fn settle(container: &Container, idle: u64) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (now, _) = container.resident_memory().unwrap_or((u64::MAX, 0));
+        if now <= idle + SETTLE_MARGIN || Instant::now() > deadline {
+            return now;
+        }
+        thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// The service's container on the host network, bound to 127.0.0.1 on free ports, under the
+/// compose file's limits.
+struct OnLoopback {
+    container: Container,
+    port: u16,
+    admin_port: u16,
+}
+
+impl OnLoopback {
+    fn start(tag: &str, env: &[String]) -> Self {
+        // Both held until both are known, so they differ; released just before the service binds.
+        let main = TcpListener::bind("127.0.0.1:0").unwrap();
+        let admin = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = main.local_addr().unwrap().port();
+        let admin_port = admin.local_addr().unwrap().port();
+        drop((main, admin));
+        let mut args: Vec<String> = [
+            "run",
+            "--detach",
+            "--network",
+            "host",
+            "--cpus",
+            docker::CPUS,
+            "--memory",
+            docker::MEMORY,
+            "--read-only",
+            "--cap-drop",
+            "ALL",
+            "--security-opt",
+            "no-new-privileges:true",
+            "--env",
+            "HOST=127.0.0.1",
+            "--env",
+            "RUST_LOG=info",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.extend(["--env".to_owned(), format!("PORT={port}")]);
+        args.extend(["--env".to_owned(), format!("ADMIN_PORT={admin_port}")]);
+        for value in env {
+            args.extend(["--env".to_owned(), value.clone()]);
+        }
+        args.push(tag.to_owned());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let container = Container {
+            id: docker::docker_ok(&args).unwrap(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !matches!(docker::http_get(admin_port, "/health"), Ok((200, _))) {
+            assert!(
+                Instant::now() < deadline,
+                "no 200 on the admin /health within 30 s: {}",
+                container.logs_tail(20)
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+        Self {
+            container,
+            port,
+            admin_port,
+        }
+    }
+
+    fn logs(&self) -> String {
+        let out = docker::docker(&["logs", &self.container.id])
+            .output()
+            .unwrap();
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+}
+
+/// Probes `/health` on the admin listener every 20 ms, a new connection each time as an
+/// orchestrator does, until stopped.
+struct Prober {
+    stop: Arc<AtomicBool>,
+    handle: thread::JoinHandle<Vec<Option<Duration>>>,
+}
+
+impl Prober {
+    fn start(admin_port: u16) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let handle = thread::spawn(move || {
+            let mut samples = Vec::new();
+            while !stopping.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                let ok = matches!(docker::http_get(admin_port, "/health"), Ok((200, _)));
+                samples.push(ok.then(|| started.elapsed()));
+                thread::sleep(Duration::from_millis(20));
+            }
+            samples
+        });
+        Self { stop, handle }
+    }
+
+    /// p99, max and the number of failed probes.
+    fn stop(self) -> (Duration, Duration, usize) {
+        self.stop.store(true, Ordering::Relaxed);
+        let samples = self.handle.join().unwrap();
+        let failures = samples.iter().filter(|sample| sample.is_none()).count();
+        let mut times: Vec<Duration> = samples.into_iter().flatten().collect();
+        times.sort();
+        let p99 = times
+            .get((times.len() * 99).div_ceil(100).saturating_sub(1))
+            .copied()
+            .unwrap_or(Duration::MAX);
+        (
+            p99,
+            times.last().copied().unwrap_or(Duration::MAX),
+            failures,
+        )
+    }
+}
+
+fn address(port: u16) -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+}
+
+/// Opens up to `count` connections (fewer when the file-descriptor limit is lower), non-blocking.
+fn connect_many(port: u16, count: usize) -> Vec<TcpStream> {
+    let count = count.min(open_files_limit().saturating_sub(200));
+    (0..count)
+        .filter_map(|_| {
+            let stream = TcpStream::connect_timeout(&address(port), Duration::from_secs(1)).ok()?;
+            stream.set_nonblocking(true).ok()?;
+            Some(stream)
+        })
+        .collect()
+}
+
+fn open_files_limit() -> usize {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            limits
+                .lines()
+                .find(|line| line.starts_with("Max open files"))
+                .and_then(|line| line.split_whitespace().nth(3))
+                .and_then(|soft| soft.parse().ok())
+        })
+        .unwrap_or(1024)
+}
+
+/// Writes as much of `bytes[*sent..]` as the socket takes now; false once the server closed it.
+fn write_some(stream: &mut TcpStream, bytes: &[u8], sent: &mut usize) -> bool {
+    while *sent < bytes.len() {
+        match stream.write(&bytes[*sent..]) {
+            Ok(0) => return false,
+            Ok(n) => *sent += n,
+            Err(error) if error.kind() == ErrorKind::WouldBlock => return true,
+            Err(_) => return false,
+        }
+    }
+    true
+}
+
+/// Whether a non-blocking stream has an HTTP status line waiting, and which.
+fn status_waiting(mut stream: &TcpStream) -> Option<u16> {
+    let mut head = [0; 12];
+    match stream.read(&mut head) {
+        Ok(n) if n >= 12 => std::str::from_utf8(&head[9..12]).ok()?.parse().ok(),
+        _ => None,
+    }
+}
+
+/// The issue's first OOM: 10 connections pipelining GETs as fast as they can and reading none
+/// of the replies; each reconnects when the service closes it.
+fn pipelined_without_reading(port: u16) -> String {
+    let batch = b"GET /users/42 HTTP/1.1\r\nHost: localhost\r\n\r\n".repeat(200);
+    let deadline = Instant::now() + ATTACK;
+    let mut connections: Vec<(TcpStream, usize)> = connect_many(port, 10)
+        .into_iter()
+        .map(|stream| (stream, 0))
+        .collect();
+    let (mut bytes, mut reconnects) = (0_usize, 0);
+    while Instant::now() < deadline {
+        for (stream, sent) in &mut connections {
+            let before = *sent;
+            let open = write_some(stream, &batch, sent);
+            bytes += *sent - before;
+            if *sent == batch.len() {
+                *sent = 0;
+            }
+            if !open && let Ok(fresh) = TcpStream::connect(address(port)) {
+                let _ = fresh.set_nonblocking(true);
+                *stream = fresh;
+                *sent = 0;
+                reconnects += 1;
+            }
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
+    format!(
+        "10 connections sent {} MiB of pipelined GETs, read nothing; {reconnects} reconnects after being cut off",
+        bytes >> 20
+    )
+}
+
+/// The issue's second OOM: 1,000 connections each sending a 64 KiB body but its last byte,
+/// then stalling.
+fn body_stall(port: u16) -> String {
+    let body_length = 64 * 1024;
+    let mut request = format!(
+        "POST /users HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {body_length}\r\n\r\n"
+    )
+    .into_bytes();
+    request.extend(std::iter::repeat_n(b' ', body_length - 1));
+    let deadline = Instant::now() + ATTACK;
+    let mut connections: Vec<(TcpStream, usize)> = connect_many(port, 1000)
+        .into_iter()
+        .map(|stream| (stream, 0))
+        .collect();
+    let opened = connections.len();
+    let mut refused = 0;
+    while Instant::now() < deadline {
+        for (stream, sent) in &mut connections {
+            if *sent < request.len() && !write_some(stream, &request, sent) {
+                *sent = usize::MAX;
+            }
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    for (stream, _) in &mut connections {
+        if status_waiting(&*stream) == Some(503) {
+            refused += 1;
+        }
+    }
+    format!(
+        "{opened} connections sent 64 KiB bodies less a byte and stalled; {refused} answered 503"
+    )
+}
+
+/// The issue's third OOM: as many idle connections as the client can open, held.
+fn idle_connections(port: u16) -> String {
+    let connections = connect_many(port, 5000);
+    thread::sleep(ATTACK);
+    let refused = connections
+        .iter()
+        .filter(|stream| status_waiting(stream) == Some(503))
+        .count();
+    format!(
+        "{} idle connections held for {} s; {refused} answered 503",
+        connections.len(),
+        ATTACK.as_secs()
+    )
+}
+
+/// 200 connections sending a request head one header line every 500 ms.
+fn slowloris(port: u16) -> String {
+    let mut connections = connect_many(port, 200);
+    let deadline = Instant::now() + ATTACK;
+    for stream in &mut connections {
+        let _ = stream.write_all(b"GET /users/42 HTTP/1.1\r\nHost: localhost\r\n");
+    }
+    while Instant::now() < deadline {
+        for stream in &mut connections {
+            let _ = stream.write(b"X-Slow: a\r\n");
+        }
+        thread::sleep(Duration::from_millis(500));
+    }
+    format!(
+        "{} connections sent a header line every 500 ms for {} s",
+        connections.len(),
+        ATTACK.as_secs()
+    )
+}
+
+/// 3,000 connections that each open with a TLS ClientHello, as a client configured for HTTPS.
+fn tls_hello_flood(port: u16) -> String {
+    // A TLS 1.2 record header and the start of a ClientHello: not HTTP, as the parser will say.
+    let mut hello = vec![
+        0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00, 0x00, 0xc4, 0x03, 0x03,
+    ];
+    hello.extend((0..189).map(|n: u8| n.wrapping_mul(37)));
+    let deadline = Instant::now() + ATTACK;
+    let mut sent = 0;
+    while sent < 3000 && Instant::now() < deadline {
+        for mut stream in connect_many(port, 100) {
+            let _ = stream.write_all(&hello);
+            sent += 1;
+        }
+    }
+    format!("{sent} connections sent a TLS ClientHello")
+}
+
+/// 2,000 connections opened at once, each sending a request and holding the connection.
+fn connection_burst(port: u16) -> String {
+    let mut connections = connect_many(port, 2000);
+    for stream in &mut connections {
+        let _ = stream.write_all(b"GET /users/42 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    }
+    thread::sleep(Duration::from_secs(2));
+    let answered = connections.iter().filter_map(status_waiting).fold(
+        (0, 0),
+        |(ok, busy), status| match status {
+            200 => (ok + 1, busy),
+            503 => (ok, busy + 1),
+            _ => (ok, busy),
+        },
+    );
+    format!(
+        "{} connections each sent a GET at once: {} answered 200, {} answered 503",
+        connections.len(),
+        answered.0,
+        answered.1
+    )
+}
