@@ -29,6 +29,12 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
 
+/// Bytes read from one connection per turn of its dispatcher. actix-http reads until the socket
+/// is empty (up to 128 KiB) before it parses, and every header it parses keeps that whole read
+/// buffer alive in actix's request pools after the connection is gone: with reads this size, a
+/// pooled request pins a few KiB instead of a whole stalled body.
+const READ_PER_TURN: usize = 4 * 1024;
+
 /// Connections a worker may hold past `MAX_CONNECTIONS` while it answers them 503.
 const REFUSAL_ROOM: usize = 64;
 
@@ -203,6 +209,7 @@ fn refuse(io: TcpStream) {
 /// responses, or responses left unread for too long, close it.
 pub struct Bounded<S> {
     io: S,
+    read_this_turn: usize,
     max_unsent: usize,
     unread_timeout: Duration,
     unsent: Option<Unsent>,
@@ -219,6 +226,7 @@ impl<S> Bounded<S> {
     fn new(io: S, open: Open, bounds: &Bounds) -> Self {
         Self {
             io,
+            read_this_turn: 0,
             max_unsent: bounds.max_unsent_bytes,
             unread_timeout: bounds.request_timeout,
             unsent: None,
@@ -239,7 +247,19 @@ impl<S: AsyncRead + Unpin> AsyncRead for Bounded<S> {
             // empties them wakes this task to read again.
             return Poll::Pending;
         }
-        Pin::new(&mut this.io).poll_read(cx, buf)
+        let room = READ_PER_TURN - this.read_this_turn;
+        if room == 0 {
+            // The rest waits for the next turn, which this wakes up right away.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let window = buf.initialize_unfilled_to(room.min(buf.remaining()));
+        let mut limited = ReadBuf::new(window);
+        let read = Pin::new(&mut this.io).poll_read(cx, &mut limited);
+        let n = limited.filled().len();
+        buf.advance(n);
+        this.read_this_turn += n;
+        read
     }
 }
 
@@ -289,7 +309,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Bounded<S> {
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        // actix-http flushes only once every byte it had is handed to the socket.
+        // actix-http flushes only once every byte it had is handed to the socket, at the end of
+        // each turn.
+        this.read_this_turn = 0;
         if this.unsent.take().is_some() {
             cx.waker().wake_by_ref();
         }

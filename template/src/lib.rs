@@ -4,6 +4,9 @@ pub mod connection;
 pub mod error;
 pub mod healthcheck;
 pub mod logging;
+{%- if libc == "glibc" %}
+pub mod memory;
+{%- endif %}
 pub mod routes;
 pub mod settings;
 pub mod shutdown;

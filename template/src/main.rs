@@ -1,4 +1,5 @@
-use {{crate_name}}::{Application, Settings, healthcheck, logging};
+use {{crate_name}}::{Application, Settings, healthcheck, logging
+{%- if libc == "glibc" %}, memory{% endif %}};
 use std::process::ExitCode;
 {%- if base == "alpine" %}
 
@@ -30,6 +31,9 @@ fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+{%- if libc == "glibc" %}
+    memory::return_freed_memory();
+{%- endif %}
     let result = actix_web::rt::System::new().block_on(async {
         let application = Application::build(&settings)?;
         log::info!(
