@@ -123,7 +123,8 @@ pub fn compose_up_and_verify(project: &Path, name: &str) -> Result<String, Strin
         })
         .and_then(|applied| {
             let expected = "500000000 134217728 true [ALL] [no-new-privileges:true] \
-                            {\"8080/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8080\"}]}";
+                            {\"8080/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8080\"}],\
+                            \"8081/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8081\"}]}";
             if applied == expected {
                 Ok("healthy; 0.5 CPU, 128 MiB, read-only, no capabilities, loopback port".to_owned())
             } else {

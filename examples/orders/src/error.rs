@@ -2,7 +2,7 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
-use actix_web::error::{JsonPayloadError, PathError};
+use actix_web::error::{JsonPayloadError, PathError, PayloadError};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
@@ -15,8 +15,11 @@ use std::fmt;
 pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     NotFound,
-    MethodNotAllowed,
+    MethodNotAllowed { allow: &'static str },
+    RequestTimeout,
     PayloadTooLarge { limit: usize },
+    UriTooLong { limit: usize },
+    UnsupportedMediaType,
 }
 
 #[derive(Serialize)]
@@ -30,8 +33,11 @@ impl ApiError {
         match self {
             Self::BadRequest { code, .. } => code,
             Self::NotFound => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::RequestTimeout => "request_timeout",
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UriTooLong { .. } => "uri_too_long",
+            Self::UnsupportedMediaType => "unsupported_media_type",
         }
     }
 }
@@ -41,9 +47,24 @@ impl fmt::Display for ApiError {
         match self {
             Self::BadRequest { message, .. } => f.write_str(message),
             Self::NotFound => f.write_str("no route matches this path"),
-            Self::MethodNotAllowed => f.write_str("this path does not accept this method"),
+            Self::MethodNotAllowed { allow } => {
+                write!(
+                    f,
+                    "this path does not accept this method; it accepts {allow}"
+                )
+            }
+            Self::RequestTimeout => f.write_str("the request body did not arrive in time"),
             Self::PayloadTooLarge { limit } => {
                 write!(f, "the request body is larger than the {limit}-byte limit")
+            }
+            Self::UriTooLong { limit } => {
+                write!(
+                    f,
+                    "the request target is longer than the {limit}-byte limit"
+                )
+            }
+            Self::UnsupportedMediaType => {
+                f.write_str("send the body as JSON with Content-Type: application/json")
             }
         }
     }
@@ -54,13 +75,22 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        json_error(self.status_code(), self.code(), &self.to_string())
+        let mut response = json_error(self.status_code(), self.code(), &self.to_string());
+        if let Self::MethodNotAllowed { allow } = self {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        response
     }
 }
 
@@ -76,11 +106,12 @@ pub fn json_payload_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web
     match error {
         JsonPayloadError::OverflowKnownLength { limit, .. }
         | JsonPayloadError::Overflow { limit } => ApiError::PayloadTooLarge { limit }.into(),
-        JsonPayloadError::ContentType => ApiError::BadRequest {
-            code: "unsupported_content_type",
-            message: "send the body as JSON with Content-Type: application/json".into(),
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType.into(),
+        JsonPayloadError::Payload(PayloadError::Io(error))
+            if error.kind() == std::io::ErrorKind::TimedOut =>
+        {
+            ApiError::RequestTimeout.into()
         }
-        .into(),
         other => ApiError::BadRequest {
             code: "malformed_json",
             message: other.to_string(),

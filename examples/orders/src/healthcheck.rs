@@ -1,7 +1,9 @@
 //! `<binary> healthcheck`: a probe for images with no shell and no curl.
 //!
-//! It sends a plain HTTP/1.1 GET to this process's own `/health` over loopback and exits
-//! 0 on a 200, 1 otherwise, so `HEALTHCHECK` and compose can call the binary itself.
+//! It sends a plain HTTP/1.1 GET to this process's own `/health` on the admin listener over
+//! loopback and exits 0 on a 200, 1 otherwise, so `HEALTHCHECK` and compose can call the binary
+//! itself. The admin listener has its own connection budget, so a flood of clients on the main
+//! port does not make a healthy service look dead.
 
 use crate::Settings;
 use std::io::{Read, Write};
@@ -20,7 +22,7 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match probe(loopback_for(settings.host, settings.port)) {
+    match probe(loopback_for(settings.host, settings.admin_port)) {
         Ok(200) => ExitCode::SUCCESS,
         Ok(status) => {
             eprintln!("healthcheck: /health answered {status}");

@@ -1,60 +1,102 @@
 //! The orders service: an Actix-web HTTP API configured from the environment.
 
+pub mod connection;
 pub mod error;
 pub mod healthcheck;
 pub mod logging;
+pub mod memory;
 pub mod routes;
 pub mod settings;
 pub mod shutdown;
 
 use actix_web::dev::Server;
-use actix_web::{App, HttpServer, middleware, web};
-use std::net::TcpListener;
+use actix_web::{App, middleware, web};
+use connection::{Connections, Drain, Listener};
 use std::time::Duration;
 
-pub use settings::{Settings, SettingsError};
+pub use settings::{Bounds, Settings, SettingsError};
+
+/// The admin listener's budget: probes (and scrapes) only, never the main listener's clients.
+pub const ADMIN_MAX_CONNECTIONS: usize = 16;
+const ADMIN_BACKLOG: u32 = 16;
 
 /// A bound, configured server that has not started serving yet.
 pub struct Application {
     port: u16,
+    admin_port: u16,
     server: Server,
-    connections: shutdown::Connections,
+    admin: Server,
+    connections: Connections,
+    drain: Drain,
     shutdown_timeout: Duration,
 }
 
 impl Application {
-    /// Binds the listener (port 0 picks a free port) and builds the server around it.
+    /// Binds both listeners (port 0 picks a free port) and builds the servers around them.
     pub fn build(settings: &Settings) -> std::io::Result<Self> {
-        let listener = TcpListener::bind((settings.host, settings.port))?;
+        let listener = connection::listen(settings.host, settings.port, settings.bounds.backlog)?;
+        let admin_listener = connection::listen(settings.host, settings.admin_port, ADMIN_BACKLOG)?;
         let port = listener.local_addr()?.port();
-        let max_body_bytes = settings.max_body_bytes;
-        let connections = shutdown::Connections::default();
-        let counted = connections.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(max_body_bytes)
-                        .error_handler(error::json_payload_error),
-                )
-                .app_data(web::PathConfig::default().error_handler(error::path_error))
-                .wrap(error::internal_error_handlers())
-                // Probes every few seconds would drown the access log.
-                .wrap(middleware::Logger::new(r#"%a "%r" %s %b %Dms"#).exclude("/health"))
-                .configure(routes::configure)
-                .default_service(web::to(routes::not_found))
-        })
-        .workers(settings.workers.get())
-        .shutdown_timeout(settings.shutdown_timeout.as_secs())
-        // Signals are handled by `shutdown`, which ends the drain as soon as it can.
-        .disable_signals()
-        .on_connect(move |_, extensions| counted.track(extensions))
-        .listen(listener)?
-        .run();
+        let admin_port = admin_listener.local_addr()?.port();
+        let connections = Connections::default();
+        let drain = Drain::default();
+        let server = connection::serve(
+            Listener {
+                listener,
+                workers: settings.workers.get(),
+                bounds: settings.bounds.clone(),
+                connections: connections.clone(),
+                drain: drain.clone(),
+                shutdown_timeout: settings.shutdown_timeout,
+            },
+            {
+                let max_body_bytes = settings.max_body_bytes;
+                let request_timeout = settings.bounds.request_timeout;
+                move || {
+                    App::new()
+                        .app_data(
+                            web::JsonConfig::default()
+                                .limit(max_body_bytes)
+                                .error_handler(error::json_payload_error),
+                        )
+                        .app_data(web::PathConfig::default().error_handler(error::path_error))
+                        .wrap(middleware::from_fn(move |request, next| {
+                            routes::within_request_bounds(request, next, request_timeout)
+                        }))
+                        .wrap(error::internal_error_handlers())
+                        // Probes every few seconds would drown the access log.
+                        .wrap(logging::access_log().exclude("/health"))
+                        .configure(routes::configure)
+                        .default_service(web::to(routes::not_found))
+                }
+            },
+        )?;
+        let admin = connection::serve(
+            Listener {
+                listener: admin_listener,
+                workers: 1,
+                bounds: Bounds {
+                    max_connections: ADMIN_MAX_CONNECTIONS,
+                    ..settings.bounds.clone()
+                },
+                connections: Connections::default(),
+                drain: drain.clone(),
+                shutdown_timeout: settings.shutdown_timeout,
+            },
+            || {
+                App::new()
+                    .wrap(error::internal_error_handlers())
+                    .configure(routes::configure_admin)
+                    .default_service(web::to(routes::not_found))
+            },
+        )?;
         Ok(Self {
             port,
+            admin_port,
             server,
+            admin,
             connections,
+            drain,
             shutdown_timeout: settings.shutdown_timeout,
         })
     }
@@ -64,15 +106,24 @@ impl Application {
         self.port
     }
 
+    /// The admin listener's port (health and readiness probes).
+    pub fn admin_port(&self) -> u16 {
+        self.admin_port
+    }
+
     /// Serves until SIGTERM or SIGINT, then lets open connections finish for at most the
     /// shutdown timeout and returns as soon as they have.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let stop = shutdown::on_signal(
-            self.server.handle(),
+            [self.server.handle(), self.admin.handle()],
             self.connections,
+            self.drain,
             self.shutdown_timeout,
         )?;
         actix_web::rt::spawn(stop);
-        self.server.await
+        // A server starts when first polled: the admin listener runs beside the main one.
+        let admin = actix_web::rt::spawn(self.admin);
+        self.server.await?;
+        admin.await.map_err(std::io::Error::other)?
     }
 }

@@ -1,4 +1,4 @@
-use orders::{Application, Settings, healthcheck, logging};
+use orders::{Application, Settings, healthcheck, logging, memory};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -24,6 +24,7 @@ fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    memory::return_freed_memory();
     let result = actix_web::rt::System::new().block_on(async {
         let application = Application::build(&settings)?;
         log::info!(

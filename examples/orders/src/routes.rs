@@ -1,32 +1,112 @@
-//! HTTP handlers: health probes and the sample `users` resource.
+//! HTTP handlers: health probes and the sample `users` resource, and the bounds every request
+//! on the main listener is held to.
 
 use crate::error::ApiError;
-use actix_web::{HttpResponse, web};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::rt::time::{Sleep, sleep};
+use actix_web::web::Bytes;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use futures_core::Stream;
 use serde::{Deserialize, Serialize};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
-/// Registers every route; `startup` and the tests share it.
+/// The longest request target accepted; a longer one is answered 414.
+pub const MAX_TARGET_BYTES: usize = 8 * 1024;
+
+/// Registers the main listener's routes; `Application::build` and the tests share it.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(configure_admin)
+        .service(
+            web::resource("/users")
+                .route(web::post().to(create_user))
+                .default_service(web::to(|| method_not_allowed("POST"))),
+        )
+        .service(
+            web::resource("/users/{id}")
+                .route(web::get().to(get_user))
+                .route(web::head().to(get_user))
+                .default_service(web::to(|| method_not_allowed("GET, HEAD"))),
+        );
+}
+
+/// Registers the probes: the admin listener serves only these, the main listener serves them too
+/// for load balancers that check the port they send traffic to.
+pub fn configure_admin(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/health")
             .route(web::get().to(health))
-            .default_service(web::to(method_not_allowed)),
+            .route(web::head().to(health))
+            .default_service(web::to(|| method_not_allowed("GET, HEAD"))),
     )
     .service(
         web::resource("/ready")
             .route(web::get().to(ready))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/users")
-            .route(web::post().to(create_user))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/users/{id}")
-            .route(web::get().to(get_user))
-            .default_service(web::to(method_not_allowed)),
+            .route(web::head().to(ready))
+            .default_service(web::to(|| method_not_allowed("GET, HEAD"))),
     );
+}
+
+/// Refuses an over-long target (414) and gives the body, when there is one, `request_timeout`
+/// to arrive: actix-http's own timer covers only the head.
+pub async fn within_request_bounds(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    request_timeout: Duration,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |target| target.as_str().len());
+    if target > MAX_TARGET_BYTES {
+        return Err(ApiError::UriTooLong {
+            limit: MAX_TARGET_BYTES,
+        }
+        .into());
+    }
+    let headers = request.headers();
+    if headers.contains_key(header::CONTENT_LENGTH)
+        || headers.contains_key(header::TRANSFER_ENCODING)
+    {
+        let body = request.take_payload();
+        request.set_payload(Payload::Stream {
+            payload: Box::pin(BodyDeadline {
+                body,
+                deadline: Box::pin(sleep(request_timeout)),
+            }),
+        });
+    }
+    next.call(request).await
+}
+
+/// A request body that fails with `TimedOut` once its deadline passes.
+struct BodyDeadline {
+    body: Payload,
+    deadline: Pin<Box<Sleep>>,
+}
+
+impl Stream for BodyDeadline {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if let Poll::Ready(chunk) = Pin::new(&mut this.body).poll_next(cx) {
+            return Poll::Ready(chunk);
+        }
+        match this.deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(PayloadError::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the request body did not arrive within REQUEST_TIMEOUT",
+            ))))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -61,8 +141,10 @@ pub struct NewUser {
     pub email: String,
 }
 
-async fn get_user(id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = parse_user_id(&id)?;
+async fn get_user(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    // The raw segment, before percent-decoding: `%31` must not reach user 1.
+    let raw = request.path().rsplit('/').next().unwrap_or_default();
+    let id = parse_user_id(raw)?;
     Ok(HttpResponse::Ok().json(User {
         id,
         name: format!("User {id}"),
@@ -70,12 +152,16 @@ async fn get_user(id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     }))
 }
 
+/// Only the canonical form names a user: `5`, never `+5`, `05` or `%35`, so one user has one URL.
 fn parse_user_id(raw: &str) -> Result<u64, ApiError> {
+    let canonical = raw.bytes().all(|byte| byte.is_ascii_digit()) && !raw.starts_with('0');
     match raw.parse::<u64>() {
-        Ok(id) if id > 0 => Ok(id),
+        Ok(id) if canonical && id > 0 => Ok(id),
         _ => Err(ApiError::BadRequest {
             code: "invalid_user_id",
-            message: format!("user id must be a positive whole number, got {raw:?}"),
+            message: format!(
+                "user id must be a positive whole number without sign or leading zeros, got {raw:?}"
+            ),
         }),
     }
 }
@@ -94,8 +180,8 @@ async fn create_user(user: web::Json<NewUser>) -> Result<HttpResponse, ApiError>
     Ok(HttpResponse::Created().json(User { id, name, email }))
 }
 
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
+async fn method_not_allowed(allow: &'static str) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed { allow })
 }
 
 /// The fallback for every path no route matches.

@@ -2,53 +2,32 @@
 //!
 //! Actix-web's own graceful stop checks its open connections once a second, so a SIGTERM that
 //! lands while any request is in flight keeps the process up for a whole extra second. Here the
-//! service counts its connections itself, stops accepting on SIGTERM or SIGINT, and hands the
-//! stop to actix-web the moment the count reaches zero (or forces it after `SHUTDOWN_TIMEOUT`).
+//! service counts its connections itself, stops accepting on SIGTERM or SIGINT, tells every
+//! connection to drain (idle keep-alive connections close at once, the request in progress is
+//! answered with `Connection: close`), and hands the stop to actix-web the moment the count
+//! reaches zero (or forces it after `SHUTDOWN_TIMEOUT`). The admin listener answers probes
+//! until then.
 
-use actix_web::dev::{Extensions, ServerHandle};
+use crate::connection::{Connections, Drain};
+use actix_web::dev::ServerHandle;
 use actix_web::rt::signal::unix::{SignalKind, signal};
 use actix_web::rt::time::sleep;
 use std::io;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// How often the drain looks at the connection count.
 const DRAIN_POLL: Duration = Duration::from_millis(5);
 
-/// The number of open client connections, shared by every worker.
-#[derive(Clone, Default)]
-pub struct Connections(Arc<AtomicUsize>);
-
-/// Held in a connection's extensions: counts the connection until actix-web drops it.
-struct Open(Arc<AtomicUsize>);
-
-impl Drop for Open {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-impl Connections {
-    /// Counts a new connection; pass it to `HttpServer::on_connect`.
-    pub fn track(&self, extensions: &mut Extensions) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        extensions.insert(Open(Arc::clone(&self.0)));
-    }
-
-    fn open(&self) -> usize {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// Waits for SIGTERM or SIGINT, stops accepting, waits for open connections to finish (at most
-/// `timeout`), then stops the server: gracefully when they did, forcibly when they did not.
+/// Waits for SIGTERM or SIGINT, stops accepting on the main listener, drains its connections
+/// (at most `timeout`), then stops both servers: gracefully when the connections finished,
+/// forcibly when they did not.
 ///
 /// The handlers are installed before this returns its future, so a signal that arrives while
 /// the server starts is not lost.
 pub fn on_signal(
-    server: ServerHandle,
+    [server, admin]: [ServerHandle; 2],
     connections: Connections,
+    drain: Drain,
     timeout: Duration,
 ) -> io::Result<impl Future<Output = ()>> {
     let mut terminate = signal(SignalKind::terminate())?;
@@ -65,6 +44,7 @@ pub fn on_signal(
         })
         .await;
         server.pause().await;
+        drain.start();
         log::info!(
             "{name} received: no longer accepting; open connections: {}",
             connections.open()
@@ -81,5 +61,6 @@ pub fn on_signal(
             );
         }
         server.stop(left == 0).await;
+        admin.stop(false).await;
     })
 }

@@ -7,32 +7,48 @@ use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::num::NonZeroUsize;
 use std::sync::mpsc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 pub struct TestApp {
     pub address: SocketAddr,
+    pub admin_address: SocketAddr,
 }
 
 pub struct TestResponse {
     pub status: u16,
+    pub headers: Vec<(String, String)>,
     pub content_type: Option<String>,
     pub body: String,
 }
 
 impl TestResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|error| panic!("body is not JSON ({error}): {}", self.body))
     }
 }
 
-/// Spawns the app on 127.0.0.1 with port 0 and one worker; the server thread dies with the test.
-pub fn spawn_app() -> TestApp {
-    spawn_app_with(Settings {
+/// Settings for a test: 127.0.0.1, free ports, one worker.
+pub fn test_settings() -> Settings {
+    Settings {
         host: Ipv4Addr::LOCALHOST.into(),
         port: 0,
+        admin_port: 0,
         workers: NonZeroUsize::MIN,
         ..Settings::default()
-    })
+    }
+}
+
+/// Spawns the app with `test_settings`; the server thread dies with the test.
+pub fn spawn_app() -> TestApp {
+    spawn_app_with(test_settings())
 }
 
 pub fn spawn_app_with(settings: Settings) -> TestApp {
@@ -40,13 +56,16 @@ pub fn spawn_app_with(settings: Settings) -> TestApp {
     thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let application = Application::build(&settings).expect("the app binds a free port");
-            port_tx.send(application.port()).unwrap();
+            port_tx
+                .send((application.port(), application.admin_port()))
+                .unwrap();
             application.run_until_stopped().await
         })
     });
-    let port = port_rx.recv().expect("the app thread reports its port");
+    let (port, admin_port) = port_rx.recv().expect("the app thread reports its ports");
     TestApp {
         address: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+        admin_address: SocketAddr::from((Ipv4Addr::LOCALHOST, admin_port)),
     }
 }
 
@@ -59,7 +78,10 @@ impl TestApp {
         self.request("POST", path, Some("application/json"), body)
     }
 
-    /// One request per connection keeps this client simple and enough for these tests.
+    pub fn admin_get(&self, path: &str) -> TestResponse {
+        send(self.admin_address, "GET", path, None, b"")
+    }
+
     pub fn request(
         &self,
         method: &str,
@@ -67,25 +89,51 @@ impl TestApp {
         content_type: Option<&str>,
         body: &[u8],
     ) -> TestResponse {
-        let mut stream = TcpStream::connect(self.address).expect("the app accepts connections");
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-        if let Some(content_type) = content_type {
-            head.push_str(&format!("Content-Type: {content_type}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).unwrap();
-        // The server may answer 413 and close before reading a large body: that is fine.
-        let _ = stream.write_all(body);
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).expect("the app answers");
-        parse_response(&String::from_utf8_lossy(&raw))
+        send(self.address, method, path, content_type, body)
     }
 }
 
-fn parse_response(raw: &str) -> TestResponse {
+/// One request per connection keeps this client simple and enough for these tests.
+pub fn send(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> TestResponse {
+    let mut stream = TcpStream::connect(address).expect("the app accepts connections");
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(content_type) = content_type {
+        head.push_str(&format!("Content-Type: {content_type}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    // The server may answer 413 and close before reading a large body: that is fine.
+    let _ = stream.write_all(body);
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("the app answers");
+    parse_response(&String::from_utf8_lossy(&raw))
+}
+
+/// Sends `bytes` as they are on a new connection and reads until the server closes it (or
+/// `timeout` passes); returns everything read and how long the server took to close.
+pub fn exchange_raw(address: SocketAddr, bytes: &[u8], timeout: Duration) -> (String, Duration) {
+    let mut stream = TcpStream::connect(address).expect("the app accepts connections");
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    let started = Instant::now();
+    stream.write_all(bytes).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    (
+        String::from_utf8_lossy(&raw).into_owned(),
+        started.elapsed(),
+    )
+}
+
+pub fn parse_response(raw: &str) -> TestResponse {
     let (head, body) = raw
         .split_once("\r\n\r\n")
         .unwrap_or_else(|| panic!("no header/body separator in {raw:?}"));
@@ -95,13 +143,19 @@ fn parse_response(raw: &str) -> TestResponse {
         .and_then(|line| line.split(' ').nth(1))
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("no status line in {raw:?}"));
-    let content_type = lines.find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        name.eq_ignore_ascii_case("content-type")
-            .then(|| value.trim().to_owned())
-    });
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            Some((name.to_owned(), value.trim().to_owned()))
+        })
+        .collect();
+    let content_type = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        .map(|(_, value)| value.clone());
     TestResponse {
         status,
+        headers,
         content_type,
         body: body.to_owned(),
     }

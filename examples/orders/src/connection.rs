@@ -1,0 +1,324 @@
+//! Connections, bounded where actix-http has no setting for it.
+//!
+//! actix-http keeps reading pipelined requests from a client that reads none of the responses,
+//! and buffers those responses without limit: ten such clients took a 128 MiB container down
+//! in seconds. So the service serves HTTP/1 through actix-server and actix-http's `H1Service`
+//! itself, over a stream that stops reading from a client while it has responses unsent, closes
+//! the connection when they still pile up past `MAX_UNSENT_BYTES` or go unread for
+//! `REQUEST_TIMEOUT`, and counts the connection so that one past `MAX_CONNECTIONS` is answered
+//! 503 at once instead of queueing.
+
+use crate::logging;
+use crate::settings::Bounds;
+use actix_http::{HttpService, KeepAlive, Request, Response, body::MessageBody};
+use actix_service::{IntoServiceFactory, Service, ServiceFactory, ServiceFactoryExt, map_config};
+use actix_web::dev::{AppConfig, Server, fn_factory, fn_service};
+use actix_web::rt::net::TcpStream;
+use actix_web::rt::time::{Sleep, sleep};
+use socket2::{Domain, Socket, Type};
+use std::fmt;
+use std::future::Future;
+use std::io::{self, Write};
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::watch;
+
+/// Bytes read from one connection per turn of its dispatcher. actix-http reads until the socket
+/// is empty (up to 128 KiB) before it parses, and every header it parses keeps that whole read
+/// buffer alive in actix's request pools after the connection is gone: with reads this size, a
+/// pooled request pins a few KiB instead of a whole stalled body.
+const READ_PER_TURN: usize = 4 * 1024;
+
+/// Connections a worker may hold past `MAX_CONNECTIONS` while it answers them 503.
+const REFUSAL_ROOM: usize = 64;
+
+/// Binds `host:port` with a listen backlog of `backlog` connections.
+pub fn listen(host: IpAddr, port: u16, backlog: u32) -> io::Result<TcpListener> {
+    let address = SocketAddr::new(host, port);
+    let socket = Socket::new(Domain::for_address(address), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+    Ok(socket.into())
+}
+
+/// The number of open connections on one listener, shared by its workers.
+#[derive(Clone, Default)]
+pub struct Connections(Arc<AtomicUsize>);
+
+/// Counts one connection until it is dropped.
+struct Open(Arc<AtomicUsize>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Connections {
+    pub fn open(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Counts a new connection; returns its guard and the count including it.
+    fn count(&self) -> (Open, usize) {
+        let now_open = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        (Open(Arc::clone(&self.0)), now_open)
+    }
+}
+
+/// Tells every connection that the service is draining: actix-http then answers the request in
+/// progress with `Connection: close` and closes idle keep-alive connections at once.
+#[derive(Clone)]
+pub struct Drain(Arc<watch::Sender<bool>>);
+
+impl Default for Drain {
+    fn default() -> Self {
+        Self(Arc::new(watch::Sender::new(false)))
+    }
+}
+
+impl Drain {
+    pub fn start(&self) {
+        self.0.send_replace(true);
+    }
+
+    fn started(&self) -> impl Future<Output = ()> + use<> {
+        let mut draining = self.0.subscribe();
+        async move {
+            let _ = draining.wait_for(|draining| *draining).await;
+        }
+    }
+}
+
+/// What one listener serves and how much of it.
+pub struct Listener {
+    pub listener: TcpListener,
+    pub workers: usize,
+    pub bounds: Bounds,
+    pub connections: Connections,
+    pub drain: Drain,
+    pub shutdown_timeout: Duration,
+}
+
+/// Serves `app` (an actix-web `App` factory) over HTTP/1 on `listener`, within its bounds.
+pub fn serve<F, I, S, B>(listener: Listener, app: F) -> io::Result<Server>
+where
+    F: Fn() -> I + Send + Clone + 'static,
+    I: IntoServiceFactory<S, Request>,
+    S: ServiceFactory<Request, Config = AppConfig> + 'static,
+    S::Error: Into<actix_web::Error>,
+    S::InitError: fmt::Debug,
+    S::Response: Into<Response<B>>,
+    B: MessageBody + 'static,
+{
+    let Listener {
+        listener,
+        workers,
+        bounds,
+        connections,
+        drain,
+        shutdown_timeout,
+    } = listener;
+    let local = listener.local_addr()?;
+    // The total is counted across workers, and one past it is refused here; actix-server's own
+    // per-worker cap stops accepting altogether (clients would then wait in the backlog), so it
+    // leaves room above the total to answer the excess with a 503.
+    let per_worker = bounds.max_connections + REFUSAL_ROOM;
+    let factory = move || {
+        let bounds = bounds.clone();
+        let connections = connections.clone();
+        let drain = drain.clone();
+        let keep_alive = if bounds.keep_alive_timeout.is_zero() {
+            KeepAlive::Disabled
+        } else {
+            KeepAlive::Timeout(bounds.keep_alive_timeout)
+        };
+        let h1 = HttpService::build()
+            .keep_alive(keep_alive)
+            .client_request_timeout(bounds.request_timeout)
+            // The hook actix-web's own HttpServer drains with; it is hidden from the docs only
+            // because HttpServer wires it up for its users.
+            .graceful_shutdown_signal(move || drain.started())
+            .local_addr(local)
+            .h1(map_config(
+                app()
+                    .into_factory()
+                    .map_err(|error| error.into().error_response()),
+                move |_| AppConfig::default(),
+            ));
+        fn_factory(move || {
+            let h1 = h1.new_service(());
+            let bounds = bounds.clone();
+            let connections = connections.clone();
+            async move {
+                let h1 = Rc::new(h1.await?);
+                Ok::<_, ()>(fn_service(move |io: TcpStream| {
+                    let h1 = Rc::clone(&h1);
+                    let bounds = bounds.clone();
+                    let (open, now_open) = connections.count();
+                    async move {
+                        let peer = io.peer_addr().ok();
+                        if now_open > bounds.max_connections {
+                            refuse(io);
+                            return Ok(());
+                        }
+                        let stream = Bounded::new(io, open, &bounds);
+                        if let Err(error) = h1.call((stream, peer)).await {
+                            logging::client_error(peer, &error);
+                        }
+                        Ok::<_, ()>(())
+                    }
+                }))
+            }
+        })
+    };
+    Ok(Server::build()
+        .workers(workers)
+        .max_concurrent_connections(per_worker)
+        .shutdown_timeout(shutdown_timeout.as_secs())
+        // Signals are handled by `shutdown`, which ends the drain as soon as it can.
+        .disable_signals()
+        .listen("http", listener, factory)?
+        .run())
+}
+
+/// Answers a connection past `MAX_CONNECTIONS` without reading it, and closes it.
+fn refuse(io: TcpStream) {
+    const BODY: &str = r#"{"error":"too_many_connections","message":"the service is at MAX_CONNECTIONS; retry later"}"#;
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    // Written directly: the runtime has not seen the socket writable yet, and the answer fits
+    // any socket's empty send buffer.
+    if let Ok(mut io) = io.into_std() {
+        let _ = io.write_all(answer.as_bytes());
+        let _ = io.shutdown(std::net::Shutdown::Write);
+    }
+}
+
+/// A connection's stream: reading waits while responses are unsent, and too many unsent
+/// responses, or responses left unread for too long, close it.
+pub struct Bounded<S> {
+    io: S,
+    read_this_turn: usize,
+    max_unsent: usize,
+    unread_timeout: Duration,
+    unsent: Option<Unsent>,
+    _open: Open,
+}
+
+/// The client's socket refused more bytes: how many were waiting then, and until when it may.
+struct Unsent {
+    bytes: usize,
+    deadline: Pin<Box<Sleep>>,
+}
+
+impl<S> Bounded<S> {
+    fn new(io: S, open: Open, bounds: &Bounds) -> Self {
+        Self {
+            io,
+            read_this_turn: 0,
+            max_unsent: bounds.max_unsent_bytes,
+            unread_timeout: bounds.request_timeout,
+            unsent: None,
+            _open: open,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Bounded<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.unsent.is_some() {
+            // No more requests from a client that is not reading its responses; the flush that
+            // empties them wakes this task to read again.
+            return Poll::Pending;
+        }
+        let room = READ_PER_TURN - this.read_this_turn;
+        if room == 0 {
+            // The rest waits for the next turn, which this wakes up right away.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let window = buf.initialize_unfilled_to(room.min(buf.remaining()));
+        let mut limited = ReadBuf::new(window);
+        let read = Pin::new(&mut this.io).poll_read(cx, &mut limited);
+        let n = limited.filled().len();
+        buf.advance(n);
+        this.read_this_turn += n;
+        read
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Bounded<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        // actix-http hands over everything it has not sent yet, so `buf` is the whole backlog.
+        if let Some(unsent) = &mut this.unsent {
+            if buf.len() > unsent.bytes && buf.len() > this.max_unsent {
+                return Poll::Ready(Err(io::Error::other(format!(
+                    "closed: more than {} bytes of responses left unread (MAX_UNSENT_BYTES)",
+                    this.max_unsent
+                ))));
+            }
+            if unsent.deadline.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "closed: responses left unread for {} s (REQUEST_TIMEOUT)",
+                        this.unread_timeout.as_secs()
+                    ),
+                )));
+            }
+        }
+        let written = Pin::new(&mut this.io).poll_write(cx, buf);
+        if written.is_pending() {
+            match &mut this.unsent {
+                Some(unsent) => unsent.bytes = buf.len(),
+                None => {
+                    let mut deadline = Box::pin(sleep(this.unread_timeout));
+                    // Registers the timer, so the deadline wakes this task even if the client
+                    // never reads again.
+                    let _ = deadline.as_mut().poll(cx);
+                    this.unsent = Some(Unsent {
+                        bytes: buf.len(),
+                        deadline,
+                    });
+                }
+            }
+        }
+        written
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        // actix-http flushes only once every byte it had is handed to the socket, at the end of
+        // each turn.
+        this.read_this_turn = 0;
+        if this.unsent.take().is_some() {
+            cx.waker().wake_by_ref();
+        }
+        Pin::new(&mut this.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
