@@ -52,7 +52,7 @@ pub struct Bounds {
 impl Default for Bounds {
     fn default() -> Self {
         Self {
-            max_connections: 256,
+            max_connections: 128,
             backlog: 128,
             request_timeout: Duration::from_secs(5),
             keep_alive_timeout: Duration::from_secs(5),
