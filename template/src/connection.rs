@@ -16,6 +16,7 @@ use actix_web::dev::{AppConfig, Server, fn_factory, fn_service};
 use actix_web::rt::net::TcpStream;
 use actix_web::rt::time::{Sleep, sleep};
 use socket2::{Domain, Socket, Type};
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::io::{self, Write};
@@ -73,8 +74,9 @@ impl Connections {
     }
 }
 
-/// Tells every connection that the service is draining: actix-http then answers the request in
-/// progress with `Connection: close` and closes idle keep-alive connections at once.
+/// Tells every connection that the service is draining: from then on a response carries
+/// `Connection: close`, a connection with no request under way (an idle keep-alive one) closes
+/// at once, and one with a request half-received closes once it is answered.
 #[derive(Clone)]
 pub struct Drain(Arc<watch::Sender<bool>>);
 
@@ -89,12 +91,34 @@ impl Drain {
         self.0.send_replace(true);
     }
 
-    fn started(&self) -> impl Future<Output = ()> + use<> {
+    pub fn has_started(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves once draining has started and the connection has no request under way.
+    fn reached(&self, mid_request: Option<Rc<Cell<bool>>>) -> impl Future<Output = ()> + use<> {
         let mut draining = self.0.subscribe();
         async move {
             let _ = draining.wait_for(|draining| *draining).await;
+            if let Some(mid_request) = mid_request {
+                // `Bounded` wakes the connection's task when the answer has gone out.
+                std::future::poll_fn(|_| {
+                    if mid_request.get() {
+                        Poll::Pending
+                    } else {
+                        Poll::Ready(())
+                    }
+                })
+                .await;
+            }
         }
     }
+}
+
+thread_local! {
+    /// The connection being opened, for the drain hook: actix-http calls the hook while it sets
+    /// up the connection, inside `call`, on this thread.
+    static OPENING: Cell<Option<Rc<Cell<bool>>>> = const { Cell::new(None) };
 }
 
 /// What one listener serves and how much of it.
@@ -145,7 +169,7 @@ where
             .client_request_timeout(bounds.request_timeout)
             // The hook actix-web's own HttpServer drains with; it is hidden from the docs only
             // because HttpServer wires it up for its users.
-            .graceful_shutdown_signal(move || drain.started())
+            .graceful_shutdown_signal(move || drain.reached(OPENING.take()))
             .local_addr(local)
             .h1(map_config(
                 app()
@@ -169,8 +193,12 @@ where
                             refuse(io);
                             return Ok(());
                         }
-                        let stream = Bounded::new(io, open, &bounds);
-                        if let Err(error) = h1.call((stream, peer)).await {
+                        let mid_request = Rc::new(Cell::new(false));
+                        let stream = Bounded::new(io, open, &bounds, Rc::clone(&mid_request));
+                        OPENING.set(Some(mid_request));
+                        let connection = h1.call((stream, peer));
+                        OPENING.set(None);
+                        if let Err(error) = connection.await {
                             logging::client_error(peer, &error);
                         }
                         Ok::<_, ()>(())
@@ -210,6 +238,9 @@ fn refuse(io: TcpStream) {
 pub struct Bounded<S> {
     io: S,
     read_this_turn: usize,
+    wrote_this_turn: bool,
+    /// Bytes have come in that no response has gone out for yet.
+    mid_request: Rc<Cell<bool>>,
     max_unsent: usize,
     unread_timeout: Duration,
     unsent: Option<Unsent>,
@@ -223,10 +254,12 @@ struct Unsent {
 }
 
 impl<S> Bounded<S> {
-    fn new(io: S, open: Open, bounds: &Bounds) -> Self {
+    fn new(io: S, open: Open, bounds: &Bounds, mid_request: Rc<Cell<bool>>) -> Self {
         Self {
             io,
             read_this_turn: 0,
+            wrote_this_turn: false,
+            mid_request,
             max_unsent: bounds.max_unsent_bytes,
             unread_timeout: bounds.request_timeout,
             unsent: None,
@@ -259,6 +292,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for Bounded<S> {
         let n = limited.filled().len();
         buf.advance(n);
         this.read_this_turn += n;
+        if n > 0 {
+            this.mid_request.set(true);
+        }
         read
     }
 }
@@ -289,6 +325,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Bounded<S> {
             }
         }
         let written = Pin::new(&mut this.io).poll_write(cx, buf);
+        if let Poll::Ready(Ok(1..)) = written {
+            this.wrote_this_turn = true;
+        }
         if written.is_pending() {
             match &mut this.unsent {
                 Some(unsent) => unsent.bytes = buf.len(),
@@ -312,7 +351,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Bounded<S> {
         // actix-http flushes only once every byte it had is handed to the socket, at the end of
         // each turn.
         this.read_this_turn = 0;
-        if this.unsent.take().is_some() {
+        let answered = std::mem::take(&mut this.wrote_this_turn) && this.mid_request.replace(false);
+        if this.unsent.take().is_some() || answered {
             cx.waker().wake_by_ref();
         }
         Pin::new(&mut this.io).poll_flush(cx)

@@ -56,7 +56,9 @@ impl Application {
             {
                 let max_body_bytes = settings.max_body_bytes;
                 let request_timeout = settings.bounds.request_timeout;
+                let drain = drain.clone();
                 move || {
+                    let drain = drain.clone();
                     App::new()
                         .app_data(
                             web::JsonConfig::default()
@@ -65,7 +67,12 @@ impl Application {
                         )
                         .app_data(web::PathConfig::default().error_handler(error::path_error))
                         .wrap(middleware::from_fn(move |request, next| {
-                            routes::within_request_bounds(request, next, request_timeout)
+                            routes::within_request_bounds(
+                                request,
+                                next,
+                                request_timeout,
+                                drain.clone(),
+                            )
                         }))
                         .wrap(error::internal_error_handlers())
                         // Probes every few seconds would drown the access log.

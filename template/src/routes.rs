@@ -1,7 +1,9 @@
 //! HTTP handlers: health probes and the sample `users` resource, and the bounds every request
 //! on the main listener is held to.
 
+use crate::connection::Drain;
 use crate::error::ApiError;
+use actix_http::ConnectionType;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
@@ -53,12 +55,14 @@ pub fn configure_admin(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Refuses an over-long target (414) and gives the body, when there is one, `request_timeout`
-/// to arrive: actix-http's own timer covers only the head.
+/// Refuses an over-long target (414), gives the body, when there is one, `request_timeout` to
+/// arrive (actix-http's own timer covers only the head), and closes the connection after the
+/// response once the service drains.
 pub async fn within_request_bounds(
     mut request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
     request_timeout: Duration,
+    drain: Drain,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let target = request.uri().path_and_query().map_or(0, |target| target.as_str().len());
     if target > MAX_TARGET_BYTES {
@@ -78,7 +82,14 @@ pub async fn within_request_bounds(
             }),
         });
     }
-    next.call(request).await
+    let mut response = next.call(request).await?;
+    if drain.has_started() {
+        response
+            .response_mut()
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
+    }
+    Ok(response)
 }
 
 /// A request body that fails with `TimedOut` once its deadline passes.

@@ -204,7 +204,7 @@ fn every_dockerfile_pins_its_images_and_runs_a_non_root_exec_form_entrypoint() {
             "{id} runs as uid {uid}"
         );
         assert!(
-            dockerfile.contains("EXPOSE 8080\n"),
+            dockerfile.contains("EXPOSE 8080 8081\n"),
             "{id}: EXPOSE does not match the port"
         );
         assert!(
