@@ -210,9 +210,12 @@ pub fn run_pod(image: &str, manifests: &Manifests, secrets: &Secrets) -> Verdict
     // A rolling update: load keeps coming through the preStop pause (endpoints are still
     // dropping the pod), stops when SIGTERM is sent, and every request sent before it must
     // get its 2xx. One slow client sends its body across the drain, as slow clients do.
+    // The service's port: the one named http, else the first.
     let port = container
         .ports
-        .first()
+        .iter()
+        .find(|port| port.name.as_deref() == Some("http"))
+        .or(container.ports.first())
         .map(|port| port.container_port)
         .expect("the container declares its port");
     // Load reads a user created first, so it answers 200 whatever store the service has.

@@ -194,7 +194,7 @@ fn assert_caught(verdict: &Verdict, field: &str) {
 fn a_conformance_run_fails_a_probe_on_a_port_the_service_does_not_listen_on() {
     let Some(verdict) = conform("wrong-probe-port", |deployment| {
         deployment.replacen(
-            "              port: http\n",
+            "              port: admin\n",
             "              port: 9090\n",
             1,
         )

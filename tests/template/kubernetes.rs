@@ -173,15 +173,22 @@ fn every_variant_renders_a_kustomize_base_with_the_values_its_dockerfile_and_com
             "{id}"
         );
         assert_eq!(pod.automount_service_account_token, Some(false), "{id}");
-        // The port the Dockerfile exposes and compose publishes.
-        let exposed: u16 = dockerfile
+        // The ports the Dockerfile exposes and compose publishes: the service's, then the
+        // admin listener's, which the probes call.
+        let exposed: Vec<u16> = dockerfile
             .lines()
             .find_map(|line| line.strip_prefix("EXPOSE "))
-            .and_then(|ports| ports.split_whitespace().next())
             .unwrap()
-            .parse()
-            .unwrap();
-        assert_eq!(container.ports[0].container_port, exposed, "{id}");
+            .split_whitespace()
+            .map(|port| port.parse().unwrap())
+            .collect();
+        let declared: Vec<u16> = container
+            .ports
+            .iter()
+            .map(|port| port.container_port)
+            .collect();
+        assert_eq!(declared, exposed, "{id}");
+        let admin = exposed[1];
         // compose's limits, the same quantities in Kubernetes' units.
         let limits = &service["deploy"]["resources"]["limits"];
         let compose_cpu = manifests::cpu_millicores(limits["cpus"].as_str().unwrap());
@@ -228,7 +235,7 @@ fn every_variant_renders_a_kustomize_base_with_the_values_its_dockerfile_and_com
             assert_eq!(get.path, path, "{id}: {name}");
             assert_eq!(
                 container.resolve_port(&get.port),
-                Some(exposed),
+                Some(admin),
                 "{id}: {name}"
             );
             assert_eq!(probe.timeout_seconds, seconds("timeout"), "{id}: {name}");
@@ -277,13 +284,13 @@ fn every_variant_renders_a_kustomize_base_with_the_values_its_dockerfile_and_com
             "{id}"
         );
         let policy = &manifests.one("NetworkPolicy")["spec"];
-        let ingress_ports: Vec<u64> = policy["ingress"][0]["ports"]
+        let ingress_ports: Vec<u16> = policy["ingress"][0]["ports"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|port| port["port"].as_u64().unwrap())
+            .map(|port| port["port"].as_u64().unwrap() as u16)
             .collect();
-        assert_eq!(ingress_ports, [u64::from(exposed)], "{id}");
+        assert_eq!(ingress_ports, exposed, "{id}");
 
         insta::assert_snapshot!(format!("{id}.kubernetes.yaml"), manifests.text);
     }
