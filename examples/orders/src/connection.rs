@@ -24,16 +24,17 @@ use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
 
-/// Bytes read from one connection per turn of its dispatcher. actix-http reads until the socket
-/// is empty (up to 128 KiB) before it parses, and every header it parses keeps that whole read
-/// buffer alive in actix's request pools after the connection is gone: with reads this size, a
-/// pooled request pins a few KiB instead of a whole stalled body.
+/// Bytes read from one connection per turn of its dispatcher, give or take one read (which fills
+/// at most actix's spare buffer, 8 KiB). actix-http reads until the socket is empty (up to
+/// 128 KiB) before it parses, and every header it parses keeps that whole read buffer alive in
+/// actix's request pools after the connection is gone: read this way, a pooled request pins a
+/// few KiB instead of a whole stalled body.
 const READ_PER_TURN: usize = 4 * 1024;
 
 /// Connections a worker may hold past `MAX_CONNECTIONS` while it answers them 503.
@@ -77,27 +78,37 @@ impl Connections {
 /// Tells every connection that the service is draining: from then on a response carries
 /// `Connection: close`, a connection with no request under way (an idle keep-alive one) closes
 /// at once, and one with a request half-received closes once it is answered.
-#[derive(Clone)]
-pub struct Drain(Arc<watch::Sender<bool>>);
+#[derive(Clone, Default)]
+pub struct Drain(Arc<DrainState>);
 
-impl Default for Drain {
+struct DrainState {
+    /// Read by every response: a plain flag beside the channel that wakes the connections.
+    started: AtomicBool,
+    wake: watch::Sender<bool>,
+}
+
+impl Default for DrainState {
     fn default() -> Self {
-        Self(Arc::new(watch::Sender::new(false)))
+        Self {
+            started: AtomicBool::new(false),
+            wake: watch::Sender::new(false),
+        }
     }
 }
 
 impl Drain {
     pub fn start(&self) {
-        self.0.send_replace(true);
+        self.0.started.store(true, Ordering::Relaxed);
+        self.0.wake.send_replace(true);
     }
 
     pub fn has_started(&self) -> bool {
-        *self.0.borrow()
+        self.0.started.load(Ordering::Relaxed)
     }
 
     /// Resolves once draining has started and the connection has no request under way.
     fn reached(&self, mid_request: Option<Rc<Cell<bool>>>) -> impl Future<Output = ()> + use<> {
-        let mut draining = self.0.subscribe();
+        let mut draining = self.0.wake.subscribe();
         async move {
             let _ = draining.wait_for(|draining| *draining).await;
             if let Some(mid_request) = mid_request {
@@ -280,17 +291,14 @@ impl<S: AsyncRead + Unpin> AsyncRead for Bounded<S> {
             // empties them wakes this task to read again.
             return Poll::Pending;
         }
-        let room = READ_PER_TURN - this.read_this_turn;
-        if room == 0 {
+        if this.read_this_turn >= READ_PER_TURN {
             // The rest waits for the next turn, which this wakes up right away.
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
-        let window = buf.initialize_unfilled_to(room.min(buf.remaining()));
-        let mut limited = ReadBuf::new(window);
-        let read = Pin::new(&mut this.io).poll_read(cx, &mut limited);
-        let n = limited.filled().len();
-        buf.advance(n);
+        let filled = buf.filled().len();
+        let read = Pin::new(&mut this.io).poll_read(cx, buf);
+        let n = buf.filled().len() - filled;
         this.read_this_turn += n;
         if n > 0 {
             this.mid_request.set(true);

@@ -82,14 +82,18 @@ impl Display for EscapedRequestLine<'_> {
             .uri()
             .path_and_query()
             .map_or("/", |target| target.as_str());
-        for c in target.chars() {
-            match c {
-                '"' => f.write_str("\\\"")?,
-                '\\' => f.write_str("\\\\")?,
-                c if c.is_control() => write!(f, "\\x{:02x}", u32::from(c))?,
-                c => write!(f, "{c}")?,
-            }
+        let mut plain = 0;
+        for (at, c) in target.char_indices() {
+            let escaped = match c {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                _ => continue,
+            };
+            f.write_str(&target[plain..at])?;
+            f.write_str(escaped)?;
+            plain = at + 1;
         }
+        f.write_str(&target[plain..])?;
         write!(f, " {:?}", self.0.version())
     }
 }
