@@ -180,7 +180,10 @@ where
             .client_request_timeout(bounds.request_timeout)
             // The hook actix-web's own HttpServer drains with; it is hidden from the docs only
             // because HttpServer wires it up for its users.
-            .graceful_shutdown_signal(move || drain.reached(OPENING.take()))
+            .graceful_shutdown_signal({
+                let drain = drain.clone();
+                move || drain.reached(OPENING.take())
+            })
             .local_addr(local)
             .h1(map_config(
                 app()
@@ -192,11 +195,13 @@ where
             let h1 = h1.new_service(());
             let bounds = bounds.clone();
             let connections = connections.clone();
+            let drain = drain.clone();
             async move {
                 let h1 = Rc::new(h1.await?);
                 Ok::<_, ()>(fn_service(move |io: TcpStream| {
                     let h1 = Rc::clone(&h1);
                     let bounds = bounds.clone();
+                    let drain = drain.clone();
                     let (open, now_open) = connections.count();
                     async move {
                         let peer = io.peer_addr().ok();
@@ -205,7 +210,8 @@ where
                             return Ok(());
                         }
                         let mid_request = Rc::new(Cell::new(false));
-                        let stream = Bounded::new(io, open, &bounds, Rc::clone(&mid_request));
+                        let stream =
+                            Bounded::new(io, open, &bounds, Rc::clone(&mid_request), drain);
                         OPENING.set(Some(mid_request));
                         let connection = h1.call((stream, peer));
                         OPENING.set(None);
@@ -252,6 +258,7 @@ pub struct Bounded<S> {
     wrote_this_turn: bool,
     /// Bytes have come in that no response has gone out for yet.
     mid_request: Rc<Cell<bool>>,
+    drain: Drain,
     max_unsent: usize,
     unread_timeout: Duration,
     unsent: Option<Unsent>,
@@ -265,12 +272,13 @@ struct Unsent {
 }
 
 impl<S> Bounded<S> {
-    fn new(io: S, open: Open, bounds: &Bounds, mid_request: Rc<Cell<bool>>) -> Self {
+    fn new(io: S, open: Open, bounds: &Bounds, mid_request: Rc<Cell<bool>>, drain: Drain) -> Self {
         Self {
             io,
             read_this_turn: 0,
             wrote_this_turn: false,
             mid_request,
+            drain,
             max_unsent: bounds.max_unsent_bytes,
             unread_timeout: bounds.request_timeout,
             unsent: None,
@@ -360,7 +368,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Bounded<S> {
         // each turn.
         this.read_this_turn = 0;
         let answered = std::mem::take(&mut this.wrote_this_turn) && this.mid_request.replace(false);
-        if this.unsent.take().is_some() || answered {
+        // Once draining, an answered connection is re-polled so the drain can close it.
+        if this.unsent.take().is_some() || answered && this.drain.has_started() {
             cx.waker().wake_by_ref();
         }
         Pin::new(&mut this.io).poll_flush(cx)
