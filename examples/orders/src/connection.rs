@@ -30,8 +30,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
 
-/// Bytes read from one connection per turn of its dispatcher, give or take one read (which fills
-/// at most actix's spare buffer, 8 KiB). actix-http reads until the socket is empty (up to
+/// Bytes read from one connection per turn of its dispatcher. actix-http reads until the socket is empty (up to
 /// 128 KiB) before it parses, and every header it parses keeps that whole read buffer alive in
 /// actix's request pools after the connection is gone: read this way, a pooled request pins a
 /// few KiB instead of a whole stalled body.
@@ -299,13 +298,23 @@ impl<S: AsyncRead + Unpin> AsyncRead for Bounded<S> {
             // empties them wakes this task to read again.
             return Poll::Pending;
         }
-        if this.read_this_turn >= READ_PER_TURN {
+        let room = READ_PER_TURN - this.read_this_turn;
+        if room == 0 {
             // The rest waits for the next turn, which this wakes up right away.
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
         let filled = buf.filled().len();
-        let read = Pin::new(&mut this.io).poll_read(cx, buf);
+        let read = if buf.remaining() <= room {
+            Pin::new(&mut this.io).poll_read(cx, buf)
+        } else {
+            let window = buf.initialize_unfilled_to(room);
+            let mut limited = ReadBuf::new(window);
+            let read = Pin::new(&mut this.io).poll_read(cx, &mut limited);
+            let n = limited.filled().len();
+            buf.advance(n);
+            read
+        };
         let n = buf.filled().len() - filled;
         this.read_this_turn += n;
         if n > 0 {
