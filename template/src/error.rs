@@ -1,4 +1,5 @@
-//! Every error leaves the service as JSON: `{"error": "<code>", "message": "<sentence>"}`.
+//! Every error leaves the service as JSON:
+//! `{"error": "<code>", "message": "<sentence>", "request_id": "<the X-Request-Id>"}`.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
@@ -7,6 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use crate::request_id;
 use serde::Serialize;
 use std::fmt;
 
@@ -26,6 +28,9 @@ pub enum ApiError {
 struct ErrorBody<'a> {
     error: &'a str,
     message: &'a str,
+    /// The id that ties a client's report to the service's log lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<&'a str>,
 }
 
 impl ApiError {
@@ -89,9 +94,11 @@ impl ResponseError for ApiError {
 }
 
 fn json_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+    let context = request_id::current();
     HttpResponse::build(status).json(ErrorBody {
         error: code,
         message,
+        request_id: context.as_ref().map(|context| context.request_id.as_str()),
     })
 }
 

@@ -3,17 +3,24 @@
 pub mod connection;
 pub mod error;
 pub mod healthcheck;
+pub mod log_format;
 pub mod logging;
 {%- if libc == "glibc" %}
 pub mod memory;
 {%- endif %}
+pub mod metrics;
+pub mod request_id;
 pub mod routes;
 pub mod settings;
 pub mod shutdown;
+pub mod telemetry;
 
 use actix_web::dev::Server;
 use actix_web::{App, middleware, web};
 use connection::{Connections, Drain, Listener};
+use metrics::Metrics;
+use std::sync::Arc;
+use telemetry::Telemetry;
 use std::time::Duration;
 
 pub use settings::{Bounds, Settings, SettingsError};
@@ -44,6 +51,7 @@ impl Application {
         let admin_port = admin_listener.local_addr()?.port();
         let connections = Connections::default();
         let drain = Drain::default();
+        let metrics = Arc::new(Metrics::new());
         let server = connection::serve(
             Listener {
                 listener,
@@ -57,6 +65,7 @@ impl Application {
                 let max_body_bytes = settings.max_body_bytes;
                 let request_timeout = settings.bounds.request_timeout;
                 let drain = drain.clone();
+                let metrics = Arc::clone(&metrics);
                 move || {
                     let drain = drain.clone();
                     App::new()
@@ -75,8 +84,8 @@ impl Application {
                             )
                         }))
                         .wrap(error::internal_error_handlers())
-                        // Probes every few seconds would drown the access log.
-                        .wrap(logging::access_log().exclude("/health"))
+                        // Outermost, so it sees every request's final response.
+                        .wrap(Telemetry::new(Arc::clone(&metrics)))
                         .configure(routes::configure)
                         .default_service(web::to(routes::not_found))
                 }
@@ -94,9 +103,11 @@ impl Application {
                 drain: drain.clone(),
                 shutdown_timeout: settings.shutdown_timeout,
             },
-            || {
+            move || {
                 App::new()
+                    .app_data(web::Data::from(Arc::clone(&metrics)))
                     .wrap(error::internal_error_handlers())
+                    .wrap(Telemetry::request_ids_only())
                     .configure(routes::configure_admin)
                     .default_service(web::to(routes::not_found))
             },

@@ -24,7 +24,7 @@ pub const MAX_TARGET_BYTES: usize = 8 * 1024;
 
 /// Registers the main listener's routes; `Application::build` and the tests share it.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(configure_admin)
+    cfg.configure(configure_probes)
         .service(
             web::resource("/users")
                 .route(web::post().to(create_user))
@@ -36,11 +36,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::head().to(get_user))
                 .default_service(web::to(|| method_not_allowed("GET, HEAD"))),
         );
+    #[cfg(feature = "panic-route")]
+    cfg.route("/panic", web::get().to(panic_on_purpose));
 }
 
-/// Registers the probes: the admin listener serves only these, the main listener serves them too
-/// for load balancers that check the port they send traffic to.
+/// Registers the admin listener's routes: the probes, and the metrics, which only monitoring
+/// reads (a flood of the main port cannot blind it, and clients never see them).
 pub fn configure_admin(cfg: &mut web::ServiceConfig) {
+    cfg.configure(configure_probes).service(
+        web::resource("/metrics")
+            .route(web::get().to(crate::metrics::serve))
+            .default_service(web::to(|| method_not_allowed("GET"))),
+    );
+}
+
+/// Compiled in only with the `panic-route` feature, for the test that proves the panic hook
+/// writes every buffered log line, and the panic, before `panic = "abort"` ends the process.
+#[cfg(feature = "panic-route")]
+async fn panic_on_purpose() -> HttpResponse {
+    panic!("panic requested through GET /panic")
+}
+
+/// Registers the probes: the admin listener serves these, and the main listener serves them too
+/// for load balancers that check the port they send traffic to.
+fn configure_probes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/health")
             .route(web::get().to(health))

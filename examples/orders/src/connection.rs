@@ -9,6 +9,7 @@
 //! 503 at once instead of queueing.
 
 use crate::logging;
+use crate::request_id::RequestId;
 use crate::settings::Bounds;
 use actix_http::{HttpService, KeepAlive, Request, Response, body::MessageBody};
 use actix_service::{IntoServiceFactory, Service, ServiceFactory, ServiceFactoryExt, map_config};
@@ -233,13 +234,19 @@ where
         .run())
 }
 
-/// Answers a connection past `MAX_CONNECTIONS` without reading it, and closes it.
+/// Answers a connection past `MAX_CONNECTIONS` without reading it, and closes it. Unread, the
+/// request's own id is unknown, so the answer carries a new one, as every response does.
 fn refuse(io: TcpStream) {
-    const BODY: &str = r#"{"error":"too_many_connections","message":"the service is at MAX_CONNECTIONS; retry later"}"#;
+    let request_id = RequestId::generate();
+    let body = format!(
+        r#"{}"error":"too_many_connections","message":"the service is at MAX_CONNECTIONS; retry later","request_id":"{request_id}"{}"#,
+        '{', '}'
+    );
     let answer = format!(
         "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{BODY}",
-        BODY.len()
+         X-Request-Id: {request_id}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
     );
     // Written directly: the runtime has not seen the socket writable yet, and the answer fits
     // any socket's empty send buffer.

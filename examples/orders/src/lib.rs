@@ -3,16 +3,23 @@
 pub mod connection;
 pub mod error;
 pub mod healthcheck;
+pub mod log_format;
 pub mod logging;
 pub mod memory;
+pub mod metrics;
+pub mod request_id;
 pub mod routes;
 pub mod settings;
 pub mod shutdown;
+pub mod telemetry;
 
 use actix_web::dev::Server;
 use actix_web::{App, middleware, web};
 use connection::{Connections, Drain, Listener};
+use metrics::Metrics;
+use std::sync::Arc;
 use std::time::Duration;
+use telemetry::Telemetry;
 
 pub use settings::{Bounds, Settings, SettingsError};
 
@@ -40,6 +47,7 @@ impl Application {
         let admin_port = admin_listener.local_addr()?.port();
         let connections = Connections::default();
         let drain = Drain::default();
+        let metrics = Arc::new(Metrics::new());
         let server = connection::serve(
             Listener {
                 listener,
@@ -53,6 +61,7 @@ impl Application {
                 let max_body_bytes = settings.max_body_bytes;
                 let request_timeout = settings.bounds.request_timeout;
                 let drain = drain.clone();
+                let metrics = Arc::clone(&metrics);
                 move || {
                     let drain = drain.clone();
                     App::new()
@@ -71,8 +80,8 @@ impl Application {
                             )
                         }))
                         .wrap(error::internal_error_handlers())
-                        // Probes every few seconds would drown the access log.
-                        .wrap(logging::access_log().exclude("/health"))
+                        // Outermost, so it sees every request's final response.
+                        .wrap(Telemetry::new(Arc::clone(&metrics)))
                         .configure(routes::configure)
                         .default_service(web::to(routes::not_found))
                 }
@@ -90,9 +99,11 @@ impl Application {
                 drain: drain.clone(),
                 shutdown_timeout: settings.shutdown_timeout,
             },
-            || {
+            move || {
                 App::new()
+                    .app_data(web::Data::from(Arc::clone(&metrics)))
                     .wrap(error::internal_error_handlers())
+                    .wrap(Telemetry::request_ids_only())
                     .configure(routes::configure_admin)
                     .default_service(web::to(routes::not_found))
             },

@@ -1,3 +1,4 @@
+use orders::log_format::LogFormat;
 use orders::{Application, Settings, healthcheck, logging, memory};
 use std::process::ExitCode;
 
@@ -15,8 +16,14 @@ fn main() -> ExitCode {
 }
 
 fn serve() -> ExitCode {
-    logging::init();
-    let settings = match Settings::from_env() {
+    let settings = Settings::from_env();
+    // With a bad LOG_FORMAT, the error that says so is logged in the default format.
+    logging::init(
+        settings
+            .as_ref()
+            .map_or_else(|_| LogFormat::for_stderr(), |settings| settings.log_format),
+    );
+    let settings = match settings {
         Ok(settings) => settings,
         Err(error) => {
             log::error!("{error}");
@@ -28,9 +35,10 @@ fn serve() -> ExitCode {
     let result = actix_web::rt::System::new().block_on(async {
         let application = Application::build(&settings)?;
         log::info!(
-            "listening on {}:{} (version {})",
+            "listening on {}:{} (admin and metrics on port {}, version {})",
             settings.host,
             application.port(),
+            application.admin_port(),
             env!("CARGO_PKG_VERSION")
         );
         application.run_until_stopped().await

@@ -1,5 +1,6 @@
 //! Configuration read from the environment, with every bad value named at start-up.
 
+use crate::log_format::LogFormat;
 use std::env;
 use std::fmt;
 use std::net::IpAddr;
@@ -26,6 +27,8 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
     /// `MAX_BODY_BYTES`: the largest JSON body accepted; larger ones get a 413.
     pub max_body_bytes: usize,
+    /// `LOG_FORMAT`: `json` or `text` (default: text on a terminal, JSON otherwise).
+    pub log_format: LogFormat,
     /// `ADMIN_PORT`: the admin listener's port (health and readiness probes); 0 picks a free one.
     pub admin_port: u16,
     /// The connection bounds; README.md derives their defaults from the 128 MiB limit.
@@ -71,6 +74,7 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024,
             admin_port: DEFAULT_ADMIN_PORT,
             bounds: Bounds::default(),
+            log_format: LogFormat::for_stderr(),
         }
     }
 }
@@ -147,6 +151,8 @@ impl Settings {
                 },
             )?
             .unwrap_or(defaults.max_body_bytes),
+            log_format: read_value(&lookup, "LOG_FORMAT", "json or text", |v| v.parse().ok())?
+                .unwrap_or(defaults.log_format),
             admin_port: read_value(
                 &lookup,
                 "ADMIN_PORT",
@@ -269,6 +275,7 @@ mod tests {
             ("SHUTDOWN_TIMEOUT", "2"),
             ("MAX_BODY_BYTES", "1024"),
             ("ADMIN_PORT", "9001"),
+            ("LOG_FORMAT", "text"),
         ])
         .unwrap();
         assert_eq!(settings.host, IpAddr::from([127, 0, 0, 1]));
@@ -276,6 +283,7 @@ mod tests {
         assert_eq!(settings.workers.get(), 3);
         assert_eq!(settings.shutdown_timeout, Duration::from_secs(2));
         assert_eq!(settings.max_body_bytes, 1024);
+        assert_eq!(settings.log_format, LogFormat::Text);
     }
 
     #[test]
@@ -332,6 +340,7 @@ mod tests {
             ("KEEP_ALIVE_TIMEOUT", "301"),
             ("MAX_UNSENT_BYTES", "1023"),
             ("MAX_UNSENT_BYTES", "16777217"),
+            ("LOG_FORMAT", "yaml"),
         ];
         for (variable, value) in cases {
             let error = settings_from(&[(variable, value)]).unwrap_err();

@@ -1,6 +1,7 @@
 //! The HTTP API, called over real sockets on a free port.
 
 mod helpers;
+mod observability;
 
 use helpers::{exchange_raw, parse_response, spawn_app, spawn_app_with, test_settings};
 use serde_json::json;
@@ -172,6 +173,10 @@ fn a_connection_past_max_connections_is_answered_503_with_retry_after() {
     assert_eq!(response.status, 503, "{raw}");
     assert_eq!(response.header("retry-after"), Some("1"));
     assert_eq!(response.json()["error"], "too_many_connections");
+    assert_eq!(
+        response.json()["request_id"],
+        response.header("x-request-id").unwrap()
+    );
     drop(held);
     // Room again once they close.
     std::thread::sleep(Duration::from_millis(100));

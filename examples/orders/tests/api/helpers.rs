@@ -91,6 +91,17 @@ impl TestApp {
     ) -> TestResponse {
         send(self.address, method, path, content_type, body)
     }
+
+    /// One request with extra header lines, sent as given.
+    pub fn request_with_headers(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> TestResponse {
+        send_with_headers(self.address, method, path, headers, body)
+    }
 }
 
 /// One request per connection keeps this client simple and enough for these tests.
@@ -101,13 +112,27 @@ pub fn send(
     content_type: Option<&str>,
     body: &[u8],
 ) -> TestResponse {
+    let headers: Vec<(&str, &str)> = content_type
+        .map(|content_type| ("Content-Type", content_type))
+        .into_iter()
+        .collect();
+    send_with_headers(address, method, path, &headers, body)
+}
+
+pub fn send_with_headers(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> TestResponse {
     let mut stream = TcpStream::connect(address).expect("the app accepts connections");
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
-    if let Some(content_type) = content_type {
-        head.push_str(&format!("Content-Type: {content_type}\r\n"));
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).unwrap();
