@@ -185,7 +185,8 @@ fn run_scenario(tag: &str, target: &Target, attack: Attack) -> Outcome {
     let added = log_after.get(log_before.len()..).unwrap_or(&log_after);
     let client_log_bytes = added
         .lines()
-        .filter(|line| line.contains(" WARN ") || line.contains(" ERROR "))
+        // The image logs JSON (LOG_FORMAT=json).
+        .filter(|line| line.contains(r#""level":"WARN""#) || line.contains(r#""level":"ERROR""#))
         .map(|line| line.len() + 1)
         .sum();
     let state = docker::docker_ok(&[
