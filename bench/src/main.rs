@@ -10,9 +10,10 @@
 //! interleaved (every service once, then again), so a noisy minute is shared by all services.
 
 mod measure;
+mod store;
 
 use anyhow::{Context, Result, bail};
-use cargo_microservice::variants::{Base, Variant};
+use cargo_microservice::variants::{Base, Database, Variant};
 use cargo_microservice::{NewArgs, Values, Vcs};
 use clap::Parser;
 use measure::{Samples, Service};
@@ -47,6 +48,10 @@ struct Args {
     /// Where to write the JSON results.
     #[arg(long, default_value = "bench/results.json")]
     json: PathBuf,
+    /// Measure the users' store instead: the default variant with PostgreSQL and without a
+    /// database side by side, and pgbench -S (writes bench/store-results.json).
+    #[arg(long)]
+    store: bool,
 }
 
 fn main() -> Result<()> {
@@ -75,6 +80,19 @@ fn main() -> Result<()> {
         .unwrap()
         .to_owned();
     let work = tempfile::tempdir()?;
+    if args.store {
+        let results = store::run(work.path(), args.runs, args.seconds, args.connections)?;
+        let json = serde_json::json!({
+            "date": measure::now(),
+            "machine": measure::machine(),
+            "command": std::env::args().collect::<Vec<_>>().join(" "),
+            "store": results,
+        });
+        let path = repo.join("bench/store-results.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&json)? + "\n")?;
+        eprintln!("wrote {}", path.display());
+        return Ok(());
+    }
     let services = services(&repo, work.path(), &args.only, args.before.as_deref())?;
 
     for service in &services {
@@ -161,9 +179,10 @@ fn services(
             });
         }
     }
+    // The HTTP plumbing, without a database; `--store` measures what the store costs.
     for variant in Variant::matrix()
         .into_iter()
-        .filter(|v| v.base != Base::Alpine)
+        .filter(|v| v.base != Base::Alpine && v.database == Database::Memory)
     {
         let id = variant.id();
         if !wanted(&id) {
@@ -183,6 +202,7 @@ fn services(
             values: Values {
                 base: Some(variant.base),
                 debian: variant.debian,
+                database: Some(variant.database),
                 ..Values::default()
             },
             destination: work.join(&id),
@@ -241,6 +261,8 @@ fn render_at(
     if let Some(debian) = variant.debian {
         define.push(format!("debian={debian}"));
     }
+    // A template from before the database placeholder takes it as an unused variable.
+    define.push(format!("database={}", variant.database));
     cargo_generate::generate(cargo_generate::GenerateArgs {
         template_path: cargo_generate::TemplatePath {
             path: Some(source.join("template").display().to_string()),

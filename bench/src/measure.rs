@@ -25,7 +25,7 @@ pub struct Service {
 pub struct Samples(BTreeMap<&'static str, Vec<f64>>);
 
 impl Samples {
-    fn push(&mut self, key: &'static str, value: f64) {
+    pub fn push(&mut self, key: &'static str, value: f64) {
         self.0.entry(key).or_default().push(value);
     }
 
@@ -42,7 +42,7 @@ impl Samples {
         })
     }
 
-    fn range(&self, key: &str) -> Option<(f64, f64)> {
+    pub fn range(&self, key: &str) -> Option<(f64, f64)> {
         let values = self.0.get(key)?;
         let min = values.iter().copied().fold(f64::INFINITY, f64::min);
         let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -91,18 +91,28 @@ pub fn build(service: &Service, args: &super::Args, samples: &mut Samples) -> Re
 
 /// A service's container on the host network, bound to 127.0.0.1 on a free port, under the
 /// compose limits. The environment names every way the services here read their address.
-struct OnLoopback {
-    container: Container,
-    port: u16,
+pub struct OnLoopback {
+    pub container: Container,
+    pub port: u16,
 }
 
 fn start_on_loopback(tag: &str) -> Result<OnLoopback> {
+    start_on_loopback_with(tag, &[])
+}
+
+/// [`start_on_loopback`] with `env` (`KEY=value` each) set in the container too.
+pub fn start_on_loopback_with(tag: &str, env: &[String]) -> Result<OnLoopback> {
     // Both held until both are known, so they differ; released just before the container binds.
     let main = TcpListener::bind("127.0.0.1:0")?;
     let admin = TcpListener::bind("127.0.0.1:0")?;
     let (port, admin_port) = (main.local_addr()?.port(), admin.local_addr()?.port());
     drop((main, admin));
-    let id = docker::docker_ok(&[
+    let ports = [
+        format!("PORT={port}"),
+        format!("ADMIN_PORT={admin_port}"),
+        format!("BIND=127.0.0.1:{port}"),
+    ];
+    let mut run = vec![
         "run",
         "--detach",
         "--network",
@@ -118,15 +128,14 @@ fn start_on_loopback(tag: &str) -> Result<OnLoopback> {
         "no-new-privileges:true",
         "--env",
         "HOST=127.0.0.1",
-        "--env",
-        &format!("PORT={port}"),
-        "--env",
-        &format!("ADMIN_PORT={admin_port}"),
-        "--env",
-        &format!("BIND=127.0.0.1:{port}"),
-        tag,
-    ])?;
-    let container = Container { id };
+    ];
+    for pair in ports.iter().chain(env) {
+        run.extend(["--env", pair.as_str()]);
+    }
+    run.push(tag);
+    let container = Container {
+        id: docker::docker_ok(&run)?,
+    };
     wait_for_200(&container, port)?;
     Ok(OnLoopback { container, port })
 }
@@ -149,6 +158,7 @@ pub fn round(
     }
 
     let OnLoopback { container, port } = start_on_loopback(&tag)?;
+    crate::store::seed_users(port, 42)?;
     thread::sleep(Duration::from_secs(2));
     let (idle_rss, _) = container.resident_memory()?;
     samples.push("idle_rss_mb", idle_rss as f64 / 1e6);
@@ -179,6 +189,7 @@ pub fn round(
         let container = Container::start(&tag, PORT, Duration::from_secs(30))?;
         let port = container.host_port(PORT)?;
         wait_for_200(&container, port)?;
+        crate::store::seed_users(port, 42)?;
         wrk(port, "/users/42", 2, args.connections)?; // warm-up
         let users = wrk(port, "/users/42", args.seconds, args.connections)?;
         samples.push("proxy_users_rps", users.rps);
@@ -190,6 +201,7 @@ pub fn round(
     }
 
     let OnLoopback { container, port } = start_on_loopback(&tag)?;
+    crate::store::seed_users(port, 42)?;
     let stop_load = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..16)
         .map(|_| client(port, Arc::clone(&stop_load)))
@@ -240,10 +252,10 @@ fn wait_for_200(container: &Container, port: u16) -> Result<()> {
     bail!("no 200 on /health within 30 s: {}", container.logs_tail(10))
 }
 
-struct Load {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
+pub struct Load {
+    pub rps: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
 }
 
 /// wrk against loopback for a fixed time: bounded, and it stops by itself.
@@ -268,7 +280,7 @@ fn wrk(port: u16, path: &str, seconds: u32, connections: u32) -> Result<Load> {
     parse_wrk(&String::from_utf8_lossy(&output.stdout))
 }
 
-fn parse_wrk(text: &str) -> Result<Load> {
+pub fn parse_wrk(text: &str) -> Result<Load> {
     let number_after = |label: &str| -> Option<f64> {
         text.lines()
             .find_map(|line| line.trim_start().strip_prefix(label))

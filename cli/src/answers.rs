@@ -7,7 +7,9 @@
 //! flags, values files, prompts, defines and the answers file all follow from those.
 
 use crate::errors::UserError;
-use crate::variants::{Base, DEFAULT_PORT, DEFAULT_RUST_VERSION, Debian, Variant};
+use crate::variants::{
+    Base, DEFAULT_PORT, DEFAULT_RUST_VERSION, Database, Debian, POSTGRES_MIN_RUST_MINOR, Variant,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
@@ -33,6 +35,10 @@ pub struct Values {
     /// The port the service listens on (1-65535).
     #[arg(long)]
     pub port: Option<Port>,
+    /// Where the users resource lives: postgres (PostgreSQL, sqlx, migrations) or none
+    /// (process memory, lost at restart).
+    #[arg(long, value_enum)]
+    pub database: Option<Database>,
 }
 
 impl Values {
@@ -72,6 +78,7 @@ impl Values {
             debian: over.debian.or(self.debian),
             rust_version: over.rust_version.or(self.rust_version),
             port: over.port.or(self.port),
+            database: over.database.or(self.database),
         }
     }
 
@@ -126,6 +133,7 @@ pub struct Answers {
     pub debian: Option<Debian>,
     pub rust_version: RustVersion,
     pub port: Port,
+    pub database: Database,
 }
 
 impl Answers {
@@ -137,11 +145,17 @@ impl Answers {
             (None, false) => None,
             (debian, true) => Some(debian.unwrap_or_default()),
         };
+        let rust_version = values.rust_version.clone().unwrap_or_default();
+        let database = values.database.unwrap_or_default();
+        if database == Database::Postgres && rust_version.minor() < POSTGRES_MIN_RUST_MINOR {
+            return Err(UserError::RustTooOldForPostgres { rust_version });
+        }
         Ok(Answers {
             base,
             debian,
-            rust_version: values.rust_version.clone().unwrap_or_default(),
+            rust_version,
             port: values.port.unwrap_or_default(),
+            database,
         })
     }
 
@@ -149,6 +163,7 @@ impl Answers {
         Variant {
             base: self.base,
             debian: self.debian,
+            database: self.database,
         }
     }
 
@@ -218,6 +233,17 @@ impl FromStr for RustVersion {
             return Err(invalid());
         }
         Ok(RustVersion(value.to_owned()))
+    }
+}
+
+impl RustVersion {
+    /// The minor version: `94` for 1.94.1.
+    pub fn minor(&self) -> u32 {
+        self.0
+            .split('.')
+            .nth(1)
+            .and_then(|minor| minor.parse().ok())
+            .expect("a RustVersion is checked to have a minor version")
     }
 }
 
@@ -329,11 +355,27 @@ mod tests {
             defines,
             [
                 "base=distroless",
+                "database=postgres",
                 "debian=trixie",
                 "port=8080",
                 "rust_version=1.95"
             ]
         );
+    }
+
+    #[test]
+    fn postgres_needs_sqlxs_toolchain_and_none_does_not() {
+        let values = |database| Values {
+            rust_version: Some("1.93".parse().unwrap()),
+            database,
+            ..Values::default()
+        };
+        for database in [None, Some(Database::Postgres)] {
+            let error = Answers::from_values(&values(database)).unwrap_err();
+            assert!(error.to_string().contains("1.94"), "{error}");
+        }
+        let answers = Answers::from_values(&values(Some(Database::Memory))).unwrap();
+        assert_eq!(answers.rust_version.minor(), 93);
     }
 
     #[test]

@@ -109,9 +109,20 @@ impl Container {
     /// on a free loopback port. `health_interval` shortens the image's own HEALTHCHECK interval
     /// (the command stays the image's).
     pub fn start(image: &str, container_port: u16, health_interval: Duration) -> Result<Container> {
+        Container::start_with_env(image, container_port, health_interval, &[])
+    }
+
+    /// [`Container::start`] with `env` set in the container (`KEY=value` each).
+    pub fn start_with_env(
+        image: &str,
+        container_port: u16,
+        health_interval: Duration,
+        env: &[String],
+    ) -> Result<Container> {
         let publish = format!("127.0.0.1:0:{container_port}");
         let interval = format!("{}ms", health_interval.as_millis());
-        let id = docker_ok(&[
+        let env_args = env.iter().flat_map(|pair| ["--env", pair.as_str()]);
+        let args: Vec<&str> = [
             "run",
             "--detach",
             "--cpus",
@@ -127,8 +138,12 @@ impl Container {
             &publish,
             "--health-interval",
             &interval,
-            image,
-        ])?;
+        ]
+        .into_iter()
+        .chain(env_args)
+        .chain([image])
+        .collect();
+        let id = docker_ok(&args)?;
         Ok(Container { id })
     }
 
@@ -272,6 +287,9 @@ pub struct Expectations {
     pub uid: Option<u32>,
     /// Paths that must answer 200.
     pub probes: Vec<String>,
+    /// `KEY=value` settings the service needs to start (a service with a database needs
+    /// `DATABASE_URL`, though it starts without reaching it).
+    pub env: Vec<String>,
 }
 
 /// One step of a proof: passed, or failed with the reason.
@@ -311,7 +329,8 @@ fn step(result: Result<String>) -> Step {
 /// on the probes, running as a non-root uid, having a shell or not as expected, and exiting 0
 /// on SIGTERM well inside docker stop's grace period.
 pub fn prove(image: &str, expect: &Expectations) -> Result<Proof> {
-    let container = Container::start(image, expect.port, Duration::from_millis(500))?;
+    let container =
+        Container::start_with_env(image, expect.port, Duration::from_millis(500), &expect.env)?;
     let healthy = step(
         container
             .wait_healthy(Duration::from_secs(30))

@@ -1,6 +1,7 @@
 //! Errors the user can fix, each saying what is wrong and how to fix it, and the exit statuses
 //! every subcommand shares (README, "Exit status").
 
+use crate::answers::RustVersion;
 use crate::variants::Debian;
 use std::path::PathBuf;
 
@@ -32,6 +33,11 @@ pub enum UserError {
     InvalidRustVersion { value: String },
 
     #[error(
+        "rust_version={rust_version} is older than 1.94, which sqlx 0.9 (the driver of database=postgres) needs: pick rust_version 1.94 or newer, or database=none"
+    )]
+    RustTooOldForPostgres { rust_version: RustVersion },
+
+    #[error(
         "debian={debian} applies only to the glibc bases (distroless, debian-slim, static); the alpine base builds on alpine: drop the debian value"
     )]
     DebianWithAlpine { debian: Debian },
@@ -42,7 +48,7 @@ pub enum UserError {
     ValuesFileMissing { path: PathBuf },
 
     #[error(
-        "values file {path} is not valid: {detail}; it needs a [values] table with base, debian, rust_version and port (see examples/)"
+        "values file {path} is not valid: {detail}; it needs a [values] table with base, debian, rust_version, port and database (see examples/)"
     )]
     ValuesFileInvalid { path: PathBuf, detail: String },
 

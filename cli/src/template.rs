@@ -59,7 +59,9 @@ pub fn placeholders() -> Vec<(String, Placeholder)> {
 mod tests {
     use super::*;
     use crate::answers::Values;
-    use crate::variants::{Base, DEFAULT_PORT, DEFAULT_RUST_VERSION, Debian, choice_name};
+    use crate::variants::{
+        Base, DEFAULT_PORT, DEFAULT_RUST_VERSION, Database, Debian, choice_name,
+    };
     use clap::ValueEnum;
 
     #[test]
@@ -86,12 +88,21 @@ mod tests {
         assert_eq!(debian.default, choice_name(&Debian::default()));
         assert_eq!(placeholders["rust_version"].default, DEFAULT_RUST_VERSION);
         assert_eq!(placeholders["port"].default, DEFAULT_PORT.to_string());
+        let database = &placeholders["database"];
+        assert_eq!(
+            names(&database.choices),
+            Database::value_variants()
+                .iter()
+                .map(choice_name)
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(database.default, choice_name(&Database::default()));
     }
 
     #[test]
     fn every_placeholder_is_a_value_the_cli_takes_in_the_templates_order() {
         let keys: Vec<String> = placeholders().into_iter().map(|(key, _)| key).collect();
-        assert_eq!(keys, ["base", "debian", "rust_version", "port"]);
+        assert_eq!(keys, ["base", "debian", "rust_version", "port", "database"]);
         for (key, placeholder) in placeholders() {
             let mut values = Values::default();
             values

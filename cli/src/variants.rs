@@ -17,6 +17,9 @@ pub const ALPINE_VERSION: &str = "3.23";
 pub const CARGO_CHEF_VERSION: &str = "0.1.78";
 /// The port the template listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 8080;
+/// The oldest toolchain the postgres store builds with: sqlx 0.9 declares rust-version 1.94.
+/// The template's pre hook refuses the same (`sqlx_rust_minor`); a test holds them together.
+pub const POSTGRES_MIN_RUST_MINOR: u32 = 94;
 
 /// The runtime image family.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ValueEnum)]
@@ -36,6 +39,19 @@ pub enum Debian {
     #[default]
     Trixie,
     Bookworm,
+}
+
+/// Where the service keeps the users resource.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Database {
+    /// PostgreSQL through sqlx: migrations, a pool, readiness that follows the database.
+    #[default]
+    Postgres,
+    /// No database: the users live in process memory, bounded, lost at restart.
+    #[serde(rename = "none")]
+    #[value(name = "none")]
+    Memory,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +123,19 @@ impl Base {
     }
 }
 
+impl Database {
+    pub fn trade(self) -> &'static str {
+        match self {
+            Database::Postgres => {
+                "users in PostgreSQL: migrations, a pool with an acquire timeout, readiness that follows the database; one more service to run"
+            }
+            Database::Memory => {
+                "users in process memory: nothing to run beside the service, but lost at restart, not shared by replicas, capped by MAX_USERS"
+            }
+        }
+    }
+}
+
 impl Debian {
     /// The release number distroless names its images by (`cc-debian13`), from check's one
     /// table of Debian releases.
@@ -129,15 +158,23 @@ impl fmt::Display for Debian {
     }
 }
 
-/// One cell of the matrix: a base and, for glibc bases, the Debian release.
+impl fmt::Display for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&choice_name(self))
+    }
+}
+
+/// One cell of the matrix: a base, for glibc bases the Debian release, and the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Variant {
     pub base: Base,
     pub debian: Option<Debian>,
+    pub database: Database,
 }
 
 impl Variant {
-    /// Every variant: each Debian-based base on both releases, and alpine.
+    /// Every variant: each Debian-based base on both releases, and alpine; each with and
+    /// without a database.
     pub fn matrix() -> Vec<Variant> {
         Base::value_variants()
             .iter()
@@ -147,24 +184,45 @@ impl Variant {
                 } else {
                     vec![None]
                 };
-                releases
-                    .into_iter()
-                    .map(move |debian| Variant { base, debian })
+                releases.into_iter().flat_map(move |debian| {
+                    Database::value_variants()
+                        .iter()
+                        .map(move |&database| Variant {
+                            base,
+                            debian,
+                            database,
+                        })
+                })
             })
             .collect()
     }
 
-    /// `distroless-trixie`, `alpine`.
+    /// `distroless-trixie-postgres`, `alpine-none`.
     pub fn id(&self) -> String {
         match self.debian {
-            Some(debian) => format!("{}-{debian}", self.base),
-            None => self.base.to_string(),
+            Some(debian) => format!("{}-{debian}-{}", self.base, self.database),
+            None => format!("{}-{}", self.base, self.database),
         }
     }
 
     /// What the template renders when nothing is chosen.
     pub fn is_default(&self) -> bool {
-        self.base == Base::default() && self.debian.is_none_or(|debian| debian == Debian::default())
+        self.base == Base::default()
+            && self.debian.is_none_or(|debian| debian == Debian::default())
+            && self.database == Database::default()
+    }
+
+    /// The database's image in the compose file, pinned; `None` without a database. The major
+    /// is the one the Debian release ships (so that release's psql and pg_dump match it).
+    pub fn postgres_image(&self) -> Option<String> {
+        if self.database != Database::Postgres {
+            return None;
+        }
+        Some(match self.debian {
+            Some(Debian::Trixie) => "postgres:17-trixie".to_owned(),
+            Some(Debian::Bookworm) => "postgres:15-bookworm".to_owned(),
+            None => format!("postgres:17-alpine{ALPINE_VERSION}"),
+        })
     }
 
     pub fn builder_image(&self, rust_version: &str) -> String {
@@ -199,6 +257,9 @@ struct Row {
     id: String,
     base: Base,
     debian: Option<Debian>,
+    database: Database,
+    /// The image the compose file runs the database on; `null` without one.
+    database_image: Option<String>,
     default: bool,
     builder_image: String,
     runtime_image: String,
@@ -215,6 +276,8 @@ impl Row {
             id: variant.id(),
             base: variant.base,
             debian: variant.debian,
+            database: variant.database,
+            database_image: variant.postgres_image(),
             default: variant.is_default(),
             builder_image: variant.builder_image(DEFAULT_RUST_VERSION),
             runtime_image: variant.runtime_image(),
@@ -235,7 +298,7 @@ pub fn print(args: &VariantsArgs, out: &mut dyn Write) -> std::io::Result<()> {
         return writeln!(out, "{json}");
     }
     let mut table =
-        vec![["variant", "builder", "runtime", "libc", "uid", "shell"].map(String::from)];
+        vec![["variant", "builder", "runtime", "libc", "uid", "shell", "database"].map(String::from)];
     for row in &rows {
         let id = if row.default {
             format!("{} (default)", row.id)
@@ -253,9 +316,12 @@ pub fn print(args: &VariantsArgs, out: &mut dyn Write) -> std::io::Result<()> {
             libc.to_owned(),
             row.uid.to_string(),
             if row.shell { "yes" } else { "no" }.to_owned(),
+            row.database_image
+                .clone()
+                .unwrap_or_else(|| "none (memory)".to_owned()),
         ]);
     }
-    let widths: Vec<usize> = (0..6)
+    let widths: Vec<usize> = (0..7)
         .map(|column| {
             table
                 .iter()
@@ -276,6 +342,9 @@ pub fn print(args: &VariantsArgs, out: &mut dyn Write) -> std::io::Result<()> {
     for base in Base::value_variants() {
         writeln!(out, "{base}: {}", base.trade())?;
     }
+    for database in Database::value_variants() {
+        writeln!(out, "database {database}: {}", database.trade())?;
+    }
     Ok(())
 }
 
@@ -284,20 +353,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_matrix_has_both_debian_releases_for_each_glibc_base_and_one_alpine() {
+    fn the_matrix_has_each_release_of_each_base_with_and_without_a_database() {
         let ids: Vec<String> = Variant::matrix().iter().map(Variant::id).collect();
         assert_eq!(
             ids,
             [
-                "distroless-trixie",
-                "distroless-bookworm",
-                "debian-slim-trixie",
-                "debian-slim-bookworm",
-                "alpine",
-                "static-trixie",
-                "static-bookworm"
+                "distroless-trixie-postgres",
+                "distroless-trixie-none",
+                "distroless-bookworm-postgres",
+                "distroless-bookworm-none",
+                "debian-slim-trixie-postgres",
+                "debian-slim-trixie-none",
+                "debian-slim-bookworm-postgres",
+                "debian-slim-bookworm-none",
+                "alpine-postgres",
+                "alpine-none",
+                "static-trixie-postgres",
+                "static-trixie-none",
+                "static-bookworm-postgres",
+                "static-bookworm-none",
             ]
         );
+        let defaults: Vec<String> = Variant::matrix()
+            .iter()
+            .filter(|variant| variant.is_default())
+            .map(Variant::id)
+            .collect();
+        assert_eq!(defaults, ["distroless-trixie-postgres"]);
     }
 
     #[test]
@@ -318,6 +400,7 @@ mod tests {
         let variant = Variant {
             base: Base::Distroless,
             debian: Some(Debian::Bookworm),
+            database: Database::Postgres,
         };
         assert_eq!(variant.builder_image("1.95"), "rust:1.95-bookworm");
         assert_eq!(
@@ -357,6 +440,18 @@ mod tests {
     fn every_choice_is_spelt_the_same_by_clap_and_serde() {
         clap_and_serde_agree::<Base>();
         clap_and_serde_agree::<Debian>();
+        clap_and_serde_agree::<Database>();
+        assert_eq!(choice_name(&Database::Memory), "none");
+    }
+
+    #[test]
+    /// The images are held together by the template suite, which renders every variant.
+    fn the_pre_hook_refuses_the_same_toolchains_for_postgres() {
+        let pre_hook = include_str!("../../template/pre-script.rhai");
+        assert!(
+            pre_hook.contains(&format!("let sqlx_rust_minor = {POSTGRES_MIN_RUST_MINOR};")),
+            "template/pre-script.rhai refuses another toolchain than POSTGRES_MIN_RUST_MINOR"
+        );
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Every error leaves the service as JSON:
 //! `{"error": "<code>", "message": "<sentence>", "request_id": "<the X-Request-Id>"}`.
 
+use crate::StoreError;
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
-use actix_web::error::{JsonPayloadError, PathError, PayloadError};
+use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
@@ -16,12 +17,22 @@ use std::fmt;
 #[derive(Debug)]
 pub enum ApiError {
     BadRequest { code: &'static str, message: String },
+    /// Well-formed JSON whose values cannot be accepted.
+    Unprocessable { code: &'static str, message: String },
     NotFound,
+    UserNotFound { id: i64 },
     MethodNotAllowed { allow: &'static str },
     RequestTimeout,
     PayloadTooLarge { limit: usize },
     UriTooLong { limit: usize },
     UnsupportedMediaType,
+    Store(StoreError),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        Self::Store(error)
+    }
 }
 
 #[derive(Serialize)]
@@ -36,13 +47,15 @@ struct ErrorBody<'a> {
 impl ApiError {
     fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest { code, .. } => code,
+            Self::BadRequest { code, .. } | Self::Unprocessable { code, .. } => code,
             Self::NotFound => "not_found",
+            Self::UserNotFound { .. } => "user_not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::RequestTimeout => "request_timeout",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UriTooLong { .. } => "uri_too_long",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Store(error) => error.code(),
         }
     }
 }
@@ -50,8 +63,11 @@ impl ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::BadRequest { message, .. } => f.write_str(message),
+            Self::BadRequest { message, .. } | Self::Unprocessable { message, .. } => {
+                f.write_str(message)
+            }
             Self::NotFound => f.write_str("no route matches this path"),
+            Self::UserNotFound { id } => write!(f, "no user has the id {id}"),
             Self::MethodNotAllowed { allow } => {
                 write!(f, "this path does not accept this method; it accepts {allow}")
             }
@@ -65,6 +81,7 @@ impl fmt::Display for ApiError {
             Self::UnsupportedMediaType => {
                 f.write_str("send the body as JSON with Content-Type: application/json")
             }
+            Self::Store(error) => error.fmt(f),
         }
     }
 }
@@ -73,12 +90,14 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotFound | Self::UserNotFound { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Store(error) => error.status_code(),
         }
     }
 
@@ -88,6 +107,12 @@ impl ResponseError for ApiError {
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
+            // Clients and proxies that honour it back off instead of hammering.
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }
@@ -113,12 +138,28 @@ pub fn json_payload_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web
         {
             ApiError::RequestTimeout.into()
         }
+        // Valid JSON of the wrong shape (a missing field, a number for a string) can be fixed
+        // by the client field by field: 422, as for values the handler refuses.
+        JsonPayloadError::Deserialize(error) if error.is_data() => ApiError::Unprocessable {
+            code: "invalid_fields",
+            message: error.to_string(),
+        }
+        .into(),
         other => ApiError::BadRequest {
             code: "malformed_json",
             message: other.to_string(),
         }
         .into(),
     }
+}
+
+/// Turns actix's plain-text query string errors into our JSON errors.
+pub fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::BadRequest {
+        code: "invalid_query",
+        message: error.to_string(),
+    }
+    .into()
 }
 
 /// Turns actix's plain-text path extractor errors into our JSON errors.

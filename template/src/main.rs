@@ -1,6 +1,7 @@
 use {{crate_name}}::log_format::LogFormat;
-use {{crate_name}}::{Application, Settings, healthcheck, logging
-{%- if libc == "glibc" %}, memory{% endif %}};
+use {{crate_name}}::{Application, Settings, StoreSettings, UserStore, healthcheck, logging
+{%- if libc == "glibc" %}, memory{% endif %}
+{%- if database == "postgres" %}, migrate{% endif %}};
 use std::process::ExitCode;
 {%- if base == "alpine" %}
 
@@ -13,10 +14,18 @@ fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         None => serve(),
         Some("healthcheck") => healthcheck::run(),
+{%- if database == "postgres" %}
+        Some("migrate") => migrate::run(),
+        Some(other) => {
+            eprintln!(
+                "error: unknown argument {other:?}; run with no argument to serve, `healthcheck` to probe /health, or `migrate` to apply the database migrations"
+            );
+{%- else %}
         Some(other) => {
             eprintln!(
                 "error: unknown argument {other:?}; run with no argument to serve, or `healthcheck` to probe /health"
             );
+{%- endif %}
             ExitCode::from(2)
         }
     }
@@ -30,8 +39,9 @@ fn serve() -> ExitCode {
             .as_ref()
             .map_or_else(|_| LogFormat::for_stderr(), |settings| settings.log_format),
     );
-    let settings = match settings {
-        Ok(settings) => settings,
+    let (settings, store_settings) =
+        match settings.and_then(|settings| Ok((settings, StoreSettings::from_env()?))) {
+        Ok(both) => both,
         Err(error) => {
             log::error!("{error}");
             logging::flush();
@@ -42,7 +52,8 @@ fn serve() -> ExitCode {
     memory::return_freed_memory();
 {%- endif %}
     let result = actix_web::rt::System::new().block_on(async {
-        let application = Application::build(&settings)?;
+        let users = UserStore::new(&store_settings);
+        let application = Application::build(&settings, users)?;
         log::info!(
             "listening on {}:{} (admin and metrics on port {}, version {})",
             settings.host,

@@ -2,7 +2,7 @@
 //! cache, the build order, and the summary. Base images come from the support crate.
 
 pub use cargo_microservice_support::standin::{
-    Origin, base_images, ensure_base_image, require_docker, runs_on_scratch,
+    Origin, base_images, compose_images, ensure_base_image, require_docker, runs_on_scratch,
 };
 pub use cargo_microservice_support::*;
 use std::path::{Path, PathBuf};
@@ -42,11 +42,14 @@ pub fn build_order() -> Vec<Variant> {
             "CARGO_MICROSERVICE_VARIANTS={wanted:?} names no variant"
         );
     }
+    // Builder image, static or not, and the database choice make the cargo-chef recipe: one
+    // cook per group.
     variants.sort_by_key(|variant| {
         (
             variant.debian.is_none(),
             std::cmp::Reverse(variant.debian.map(Debian::number)),
             variant.base == Base::Static,
+            variant.database == Database::Memory,
         )
     });
     variants
@@ -96,13 +99,50 @@ pub fn print_summary(rows: &[Row]) {
     note(&table);
 }
 
-/// `docker compose up --wait` on the rendered compose file, then checks that the limits and
-/// hardening it declares are what the engine applied, then `down`.
-pub fn compose_up_and_verify(project: &Path, name: &str) -> Result<String, String> {
-    let compose = |args: &[&str]| {
+/// A rendered project brought up with its own compose file; `down` (volumes and the images
+/// compose built included) when dropped.
+pub struct Composed {
+    project: PathBuf,
+    name: String,
+}
+
+/// The service's port in the compose file, published on 127.0.0.1.
+pub const APP_PORT: u16 = 8080;
+/// Its admin listener's port (probes), published on 127.0.0.1 too.
+pub const ADMIN_PORT: u16 = 8081;
+
+impl Composed {
+    /// `docker compose up --wait`. A project with a database gets its `.env` first, as a
+    /// person would make it from `.env.example`: a password, and the database's loopback port
+    /// moved off 5432 (the host's PostgreSQL, which the template suite uses, holds it).
+    pub fn up(project: &Path, name: &str) -> Result<Composed, String> {
+        let example = project.join(".env.example");
+        if example.exists() {
+            let env = std::fs::read_to_string(&example)
+                .unwrap()
+                .replace(
+                    "POSTGRES_PASSWORD=\n",
+                    &format!("POSTGRES_PASSWORD=e2e{}\n", std::process::id()),
+                )
+                .replace(
+                    "POSTGRES_PORT=5432\n",
+                    &format!("POSTGRES_PORT={}\n", free_port()),
+                );
+            std::fs::write(project.join(".env"), env).unwrap();
+        }
+        let composed = Composed {
+            project: project.to_owned(),
+            name: name.to_owned(),
+        };
+        composed.compose(&["up", "--detach", "--wait", "--wait-timeout", "180"])?;
+        Ok(composed)
+    }
+
+    /// `docker compose <args>` for this project; its stdout, or an error with its stderr.
+    pub fn compose(&self, args: &[&str]) -> Result<String, String> {
         let out = run(clean_command("docker")
-            .current_dir(project)
-            .args(["compose", "--project-name", name])
+            .current_dir(&self.project)
+            .args(["compose", "--project-name", &self.name])
             .args(args));
         if out.status.success() {
             Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
@@ -113,24 +153,205 @@ pub fn compose_up_and_verify(project: &Path, name: &str) -> Result<String, Strin
                 String::from_utf8_lossy(&out.stderr).trim()
             ))
         }
-    };
-    let result = compose(&["up", "--detach", "--wait", "--wait-timeout", "90"])
-        .and_then(|_| compose(&["ps", "--quiet"]))
-        .and_then(|id| {
-            let template = "{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}} {{.HostConfig.ReadonlyRootfs}} \
-                            {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}} {{json .HostConfig.PortBindings}}";
-            cargo_microservice::docker::docker_ok(&["inspect", "--format", template, &id]).map_err(|e| format!("{e:#}"))
-        })
-        .and_then(|applied| {
-            let expected = "500000000 134217728 true [ALL] [no-new-privileges:true] \
-                            {\"8080/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8080\"}],\
-                            \"8081/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8081\"}]}";
+    }
+
+    /// The container of `service`, running or not.
+    pub fn container(&self, service: &str) -> Result<String, String> {
+        self.compose(&["ps", "--all", "--quiet", service])
+            .and_then(|id| match id.lines().count() {
+                1 => Ok(id),
+                n => Err(format!("{n} containers for {service}: {id:?}")),
+            })
+    }
+
+    /// The compose network, for containers started beside the services.
+    pub fn network(&self) -> String {
+        format!("{}_default", self.name)
+    }
+
+    /// Checks that the limits and hardening the compose file declares are what the engine
+    /// applied to each service, and that the one-shot `migrate` ended with 0.
+    pub fn verify_hardening(&self, variant: &Variant) -> Result<String, String> {
+        let template = "{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}} {{.HostConfig.ReadonlyRootfs}} \
+                        {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}} {{json .HostConfig.PortBindings}}";
+        let inspect = |service: &str, template: &str| {
+            self.container(service).and_then(|id| {
+                cargo_microservice::docker::docker_ok(&["inspect", "--format", template, &id])
+                    .map_err(|e| format!("{e:#}"))
+            })
+        };
+        let expect = |service: &str, template: &str, expected: String| {
+            let applied = inspect(service, template)?;
             if applied == expected {
-                Ok("healthy; 0.5 CPU, 128 MiB, read-only, no capabilities, loopback port".to_owned())
+                Ok(())
             } else {
-                Err(format!("the engine applied {applied:?}, the compose file asks for {expected:?}"))
+                Err(format!(
+                    "{service}: the engine applied {applied:?}, the compose file asks for {expected:?}"
+                ))
             }
-        });
-    let down = compose(&["down", "--volumes", "--rmi", "local", "--timeout", "10"]);
-    result.and_then(|verdict| down.map(|_| verdict))
+        };
+        expect(
+            "orders",
+            template,
+            format!(
+                "500000000 134217728 true [ALL] [no-new-privileges:true] \
+                 {{\"{APP_PORT}/tcp\":[{{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"{APP_PORT}\"}}],\
+                 \"{ADMIN_PORT}/tcp\":[{{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"{ADMIN_PORT}\"}}]}}"
+            ),
+        )?;
+        if variant.database == Database::Memory {
+            return Ok(
+                "healthy; 0.5 CPU, 128 MiB, read-only, no capabilities, loopback port".to_owned(),
+            );
+        }
+        expect(
+            "migrate",
+            "{{.State.Status}} {{.State.ExitCode}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}}",
+            "exited 0 true [ALL]".to_owned(),
+        )?;
+        let bindings = inspect(
+            "postgres",
+            "{{range $port, $to := .HostConfig.PortBindings}}{{range $to}}{{.HostIp}} {{end}}{{end}}",
+        )?;
+        if bindings.trim() != "127.0.0.1" {
+            return Err(format!(
+                "postgres publishes on {bindings:?}, not 127.0.0.1 only"
+            ));
+        }
+        expect(
+            "postgres",
+            "{{.Config.User}} {{.HostConfig.NanoCpus}} {{.HostConfig.Memory}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}} {{.State.Health.Status}}",
+            "postgres 1000000000 536870912 true [ALL] [no-new-privileges:true] healthy".to_owned(),
+        )?;
+        Ok("healthy; migrate exited 0; service and postgres read-only, no capabilities, limits, loopback ports".to_owned())
+    }
+}
+
+impl Drop for Composed {
+    fn drop(&mut self) {
+        if let Err(why) = self.compose(&["down", "--volumes", "--rmi", "local", "--timeout", "10"])
+        {
+            note(&format!("{}: {why}", self.name));
+        }
+    }
+}
+
+/// A port nothing listens on now, on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .unwrap()
+}
+
+/// One HTTP/1.1 answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then_some(value.trim())
+        })
+    }
+
+    pub fn json(&self) -> Result<serde_json::Value, String> {
+        serde_json::from_str(&self.body).map_err(|_| format!("not JSON: {:?}", self.body))
+    }
+}
+
+/// `method path` on 127.0.0.1:`port` with a JSON body, within `timeout`.
+pub fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    timeout: std::time::Duration,
+) -> Result<Reply, String> {
+    use std::io::{Read, Write};
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream =
+        std::net::TcpStream::connect_timeout(&address, timeout).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    stream
+        .set_write_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream
+        .write_all(head.as_bytes())
+        .map_err(|e| e.to_string())?;
+    // The service may answer (413) and close before it has read a large body.
+    let _ = stream.write_all(body);
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).map_err(|e| e.to_string())?;
+    let raw = String::from_utf8_lossy(&raw);
+    let (head, body) = raw
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("no HTTP answer: {raw:?}"))?;
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| format!("no status line: {head:?}"))?;
+    Ok(Reply {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+    })
+}
+
+/// The users API as a client meets it: ready, create (201 + Location), read back, a taken
+/// email (409), a page of the list.
+pub fn probe_users_api(port: u16) -> Result<String, String> {
+    let timeout = std::time::Duration::from_secs(5);
+    let call = |method: &str, path: &str, body: &str| {
+        request(port, method, path, body.as_bytes(), timeout)
+    };
+    let ready = call("GET", "/ready", "")?;
+    if ready.status != 200 {
+        return Err(format!("/ready answered {}: {}", ready.status, ready.body));
+    }
+    let user = r#"{"name":"Matrix","email":"matrix@example.com"}"#;
+    let created = call("POST", "/users", user)?;
+    let location = created
+        .header("location")
+        .filter(|_| created.status == 201)
+        .ok_or_else(|| format!("POST /users answered {}: {}", created.status, created.body))?
+        .to_owned();
+    let read = call("GET", &location, "")?;
+    if read.status != 200 || read.body != created.body {
+        return Err(format!(
+            "GET {location} answered {}: {}",
+            read.status, read.body
+        ));
+    }
+    let taken = call("POST", "/users", user)?;
+    if taken.status != 409 {
+        return Err(format!(
+            "a taken email answered {}: {}",
+            taken.status, taken.body
+        ));
+    }
+    let page = call("GET", "/users?limit=1", "")?;
+    let listed = page.json()?["users"][0].clone();
+    if page.status != 200 || listed != read.json()? {
+        return Err(format!(
+            "GET /users?limit=1 answered {}: {}",
+            page.status, page.body
+        ));
+    }
+    Ok(format!(
+        "POST 201 at {location}, read back, 409 on a taken email, listed"
+    ))
 }

@@ -20,9 +20,12 @@ fn default_variant() -> Option<&'static (PathBuf, String)> {
             {
                 return None;
             }
+            // Without a database until the Deployment gives DATABASE_URL from a Secret and
+            // migrates in an init container: the postgres service does not start without it.
             let variant = Variant {
                 base: Base::default(),
                 debian: Some(Debian::default()),
+                database: Database::Memory,
             };
             let _docker = docker_lock();
             let project = render(&variant, &scratch_dir("conformance"));

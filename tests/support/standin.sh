@@ -6,6 +6,7 @@
 #   tests/support/standin.sh rust:1.95-bookworm
 #   tests/support/standin.sh gcr.io/distroless/cc-debian13:nonroot
 #   tests/support/standin.sh gcr.io/distroless/cc-debian12        (the untagged image runs as root)
+#   tests/support/standin.sh postgres:17-trixie                    (the major the release ships)
 #
 # Needs root, debootstrap and a Docker engine. Hosts without a registry only: where one is
 # reachable, pull the real image instead.
@@ -81,6 +82,42 @@ gcr.io/distroless/cc-debian*)
     tar -C "$work/rootfs" -c . | docker import \
         --change "LABEL $label=\"dpkg -x of $packages ($codename)\"" \
         --change "USER $user" --change 'WORKDIR /home/nonroot' - "$image" >/dev/null
+    ;;
+postgres:*-bookworm | postgres:*-trixie)
+    major=${image#postgres:}; codename=${major#*-}; major=${major%%-*}
+    ships=$(case "$codename" in trixie) echo 17 ;; bookworm) echo 15 ;; esac)
+    if [ "$major" != "$ships" ]; then
+        echo "Debian $codename ships PostgreSQL $ships, not $major: no stand-in for $image can be built from its packages" >&2
+        exit 2
+    fi
+    ensure "debian:$codename-slim"
+    mkdir -p "$work/ctx"
+    cp "$(dirname "$0")/postgres-entrypoint.sh" "$work/ctx/docker-entrypoint.sh"
+    chmod 755 "$work/ctx/docker-entrypoint.sh"
+    # What the official image promises a compose file: the postgres user as uid/gid 999, PGDATA
+    # as a volume, the entrypoint's variables, SIGINT (a fast shutdown) to stop.
+    cat >"$work/ctx/Dockerfile" <<DOCKERFILE
+FROM debian:$codename-slim
+RUN groupadd --system --gid 999 postgres \
+    && useradd --system --uid 999 --gid postgres --home-dir /var/lib/postgresql --shell /bin/bash postgres \
+    && apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-common \
+    && sed -i 's/^#create_main_cluster = true/create_main_cluster = false/' /etc/postgresql-common/createcluster.conf \
+    && apt-get install -y --no-install-recommends postgresql-$major \
+    && rm -rf /var/lib/apt/lists/*
+ENV PATH=/usr/lib/postgresql/$major/bin:\$PATH PGDATA=/var/lib/postgresql/data LANG=C.UTF-8
+RUN mkdir -p /var/run/postgresql "\$PGDATA" \
+    && chown postgres:postgres /var/run/postgresql "\$PGDATA" \
+    && chmod 3777 /var/run/postgresql && chmod 1777 "\$PGDATA"
+COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+VOLUME /var/lib/postgresql/data
+STOPSIGNAL SIGINT
+EXPOSE 5432
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["postgres"]
+LABEL $label="debian:$codename-slim + Debian $codename's postgresql-$major + an entrypoint for POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_DB and PGDATA"
+DOCKERFILE
+    DOCKER_BUILDKIT=1 /usr/bin/docker build -q -t "$image" "$work/ctx" >/dev/null
     ;;
 *)
     echo "no stand-in recipe for $image (alpine images need Alpine's package source, which is not reachable here)" >&2

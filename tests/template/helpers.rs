@@ -70,12 +70,48 @@ pub fn shared_target_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("rendered-target")
 }
 
-/// `cargo <args>` inside a rendered project, with the shared target directory.
+/// `cargo <args>` inside a rendered project, with the shared target directory and the
+/// PostgreSQL server its API tests create their databases on.
 pub fn cargo_in(project: &Path, args: &[&str]) -> Command {
     let mut command = clean_command("cargo");
     command
         .current_dir(project)
         .env("CARGO_TARGET_DIR", shared_target_dir())
+        .env("DATABASE_URL", database_url())
         .args(args);
     command
+}
+
+/// The server the rendered services' API tests use: `CARGO_MICROSERVICE_DATABASE_URL`, or the
+/// login `.ci/run` creates on the host's PostgreSQL.
+pub fn database_url() -> String {
+    std::env::var("CARGO_MICROSERVICE_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://e2e:e2e@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// Whether that server accepts connections. In CI its absence fails the test; elsewhere the
+/// test is skipped, and says so.
+pub fn require_postgres() -> bool {
+    let url = database_url();
+    let address = url
+        .rsplit_once('@')
+        .and_then(|(_, rest)| rest.split('/').next())
+        .unwrap_or_default()
+        .to_owned();
+    let reachable = std::net::ToSocketAddrs::to_socket_addrs(&address)
+        .ok()
+        .and_then(|mut addresses| addresses.next())
+        .is_some_and(|address| {
+            std::net::TcpStream::connect_timeout(&address, std::time::Duration::from_secs(2))
+                .is_ok()
+        });
+    if !reachable {
+        let why = format!(
+            "no PostgreSQL answers at {address} (bash .ci/run installs and starts one; \
+             CARGO_MICROSERVICE_DATABASE_URL points elsewhere)"
+        );
+        assert!(!in_ci(), "{why}; CI runs every test");
+        skip(&why);
+    }
+    reachable
 }

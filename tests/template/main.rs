@@ -230,6 +230,17 @@ fn every_dockerfile_pins_its_images_and_runs_a_non_root_exec_form_entrypoint() {
             format!("FROM {expected_runtime} AS runtime"),
             "{id}"
         );
+        // And on the database's image, which the compose file runs.
+        let compose = std::fs::read_to_string(project.dir.join("compose.yaml")).unwrap();
+        let images: Vec<&str> = compose
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("image: "))
+            .collect();
+        assert_eq!(
+            images,
+            variant.postgres_image().as_slice(),
+            "{id}: the compose file's images"
+        );
     }
 }
 
@@ -307,6 +318,25 @@ fn every_compose_file_validates_against_the_compose_spec_and_keeps_its_limits() 
                 project.variant.id()
             );
         }
+        let database = [
+            "\"127.0.0.1:${POSTGRES_PORT:-5432}:5432\"",
+            "${POSTGRES_PASSWORD:?",
+            "postgres-data:/var/lib/postgresql/data",
+            "user: postgres",
+            "pg_isready",
+            "command: [\"migrate\"]",
+            "restart: \"no\"",
+            "condition: service_completed_successfully",
+            "condition: service_healthy",
+        ];
+        for required in database {
+            assert_eq!(
+                text.contains(required),
+                project.variant.database == Database::Postgres,
+                "{}: compose.yaml and {required}",
+                project.variant.id()
+            );
+        }
     }
 }
 
@@ -350,6 +380,16 @@ fn bad_values_are_refused_naming_the_value_and_writing_no_file() {
             "orders",
             &["-d", "debian=sid"],
             "\"sid\" is not a valid value for debian",
+        ),
+        (
+            "orders",
+            &["-d", "database=sqlite"],
+            "\"sqlite\" is not a valid value for database",
+        ),
+        (
+            "orders",
+            &["-d", "rust_version=1.93"],
+            "rust_version=1.93 is older than 1.94, which sqlx 0.9 (the driver of database=postgres) needs",
         ),
         (
             "orders",
@@ -432,6 +472,9 @@ fn the_seed_articles_bugs_do_not_recur_in_the_source() {
 #[test]
 fn every_rendered_project_passes_fmt_clippy_and_its_own_tests() {
     let Some(rendered) = rendered() else { return };
+    if !require_postgres() {
+        return;
+    }
 
     for project in rendered {
         let started = Instant::now();
@@ -449,10 +492,20 @@ fn every_rendered_project_passes_fmt_clippy_and_its_own_tests() {
         ));
         let tests = run_ok(&mut cargo_in(&project.dir, &["test", "--locked"]));
         let summary = String::from_utf8_lossy(&tests.stdout);
-        assert!(
-            summary.contains("test a_bad_user_id_is_a_json_400_naming_the_value ... ok"),
-            "{summary}"
-        );
+        let store_test = match project.variant.database {
+            Database::Postgres => {
+                "test postgres::while_the_database_is_away_requests_get_a_json_503_within_the_acquire_timeout ... ok"
+            }
+            Database::Memory => {
+                "test memory::posting_past_max_users_is_a_json_507_and_reading_still_works ... ok"
+            }
+        };
+        for expected in [
+            "test a_created_user_is_answered_with_its_location_and_read_back_as_sent ... ok",
+            store_test,
+        ] {
+            assert!(summary.contains(expected), "{summary}");
+        }
         note(&format!(
             "{}: fmt, clippy and tests passed in {:.1} s",
             project.variant.id(),
@@ -473,6 +526,7 @@ fn the_service_honours_rust_log_and_stops_cleanly_on_sigterm() {
             .env("PORT", "0")
             .env("ADMIN_PORT", "0")
             .env("HOST", "127.0.0.1")
+            .env("DATABASE_URL", UNREACHABLE_DATABASE)
             .stderr(Stdio::piped());
         if let Some(filter) = rust_log {
             command.env("RUST_LOG", filter);
@@ -520,7 +574,7 @@ fn a_request_in_flight_at_sigterm_is_answered_with_connection_close_before_the_e
     // Half a request: the connection is open and the request is not complete at SIGTERM.
     let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
     client
-        .write_all(b"GET /users/42 HTTP/1.1\r\nHost: localhost\r\n")
+        .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n")
         .unwrap();
     std::thread::sleep(Duration::from_millis(100));
     run_ok(Command::new("kill").args(["-TERM", &child.id().to_string()]));
@@ -670,11 +724,15 @@ fn spawn_on_free_ports(binary: &std::path::Path, env: &[(&str, &str)]) -> std::p
         .env("PORT", "0")
         .env("ADMIN_PORT", "0")
         .env("HOST", "127.0.0.1")
+        .env("DATABASE_URL", UNREACHABLE_DATABASE)
         .envs(env.iter().copied())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
 }
+
+/// The first variant keeps its users in PostgreSQL; it starts without reaching it.
+const UNREACHABLE_DATABASE: &str = "postgres://orders:unused@127.0.0.1:1/orders";
 
 /// Builds the first variant's project and returns its debug binary.
 fn first_variant_binary() -> Option<std::path::PathBuf> {
@@ -727,6 +785,7 @@ fn the_rendered_example_is_in_sync_with_the_template() {
     let values = Variant {
         base: Base::Distroless,
         debian: Some(Debian::Trixie),
+        database: Database::Postgres,
     };
 
     run_ok(&mut cargo_generate(

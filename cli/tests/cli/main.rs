@@ -16,6 +16,7 @@ fn variant_flags(variant: &Variant) -> Vec<String> {
     if let Some(debian) = variant.debian {
         flags.extend(["--debian".to_owned(), debian.to_string()]);
     }
+    flags.extend(["--database".to_owned(), variant.database.to_string()]);
     flags
 }
 
@@ -376,6 +377,8 @@ fn prompts_on_a_terminal_render_the_chosen_variant() {
     pause();
     keys.write_all(b"9090\r").unwrap(); // port
     pause();
+    keys.write_all(b"\x1b[B\r").unwrap(); // database: down once, from postgres to none
+    pause();
     drop(keys);
 
     let output = child.wait_with_output().unwrap();
@@ -388,7 +391,9 @@ fn prompts_on_a_terminal_render_the_chosen_variant() {
     );
     let answers = std::fs::read_to_string(root.join("orders/.cargo-microservice.toml")).unwrap();
     assert!(
-        answers.contains("base = \"alpine\"") && answers.contains("port = \"9090\""),
+        answers.contains("base = \"alpine\"")
+            && answers.contains("port = \"9090\"")
+            && answers.contains("database = \"none\""),
         "{answers}"
     );
     assert!(

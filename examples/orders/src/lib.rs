@@ -7,21 +7,24 @@ pub mod log_format;
 pub mod logging;
 pub mod memory;
 pub mod metrics;
+pub mod migrate;
+pub mod postgres;
 pub mod request_id;
 pub mod routes;
 pub mod settings;
 pub mod shutdown;
 pub mod telemetry;
+pub mod users;
 
 use actix_web::dev::Server;
 use actix_web::{App, middleware, web};
 use connection::{Connections, Drain, Listener};
 use metrics::Metrics;
+pub use postgres::{StoreError, StoreSettings, UserStore};
+pub use settings::{Bounds, Settings, SettingsError};
 use std::sync::Arc;
 use std::time::Duration;
 use telemetry::Telemetry;
-
-pub use settings::{Bounds, Settings, SettingsError};
 
 /// The admin listener's budget: probes (and scrapes) only, never the main listener's clients.
 pub const ADMIN_MAX_CONNECTIONS: usize = 16;
@@ -39,8 +42,9 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds both listeners (port 0 picks a free port) and builds the servers around them.
-    pub fn build(settings: &Settings) -> std::io::Result<Self> {
+    /// Binds both listeners (port 0 picks a free port) and builds the servers around them and
+    /// the store that keeps the users.
+    pub fn build(settings: &Settings, users: UserStore) -> std::io::Result<Self> {
         let listener = connection::listen(settings.host, settings.port, settings.bounds.backlog)?;
         let admin_listener = connection::listen(settings.host, settings.admin_port, ADMIN_BACKLOG)?;
         let port = listener.local_addr()?.port();
@@ -48,6 +52,7 @@ impl Application {
         let connections = Connections::default();
         let drain = Drain::default();
         let metrics = Arc::new(Metrics::new());
+        let users = web::Data::new(users);
         let server = connection::serve(
             Listener {
                 listener,
@@ -62,15 +67,18 @@ impl Application {
                 let request_timeout = settings.bounds.request_timeout;
                 let drain = drain.clone();
                 let metrics = Arc::clone(&metrics);
+                let users = users.clone();
                 move || {
                     let drain = drain.clone();
                     App::new()
+                        .app_data(users.clone())
                         .app_data(
                             web::JsonConfig::default()
                                 .limit(max_body_bytes)
                                 .error_handler(error::json_payload_error),
                         )
                         .app_data(web::PathConfig::default().error_handler(error::path_error))
+                        .app_data(web::QueryConfig::default().error_handler(error::query_error))
                         .wrap(middleware::from_fn(move |request, next| {
                             routes::within_request_bounds(
                                 request,
@@ -102,6 +110,7 @@ impl Application {
             move || {
                 App::new()
                     .app_data(web::Data::from(Arc::clone(&metrics)))
+                    .app_data(users.clone())
                     .wrap(error::internal_error_handlers())
                     .wrap(Telemetry::request_ids_only())
                     .configure(routes::configure_admin)

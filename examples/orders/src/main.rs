@@ -1,14 +1,17 @@
 use orders::log_format::LogFormat;
-use orders::{Application, Settings, healthcheck, logging, memory};
+use orders::{
+    Application, Settings, StoreSettings, UserStore, healthcheck, logging, memory, migrate,
+};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         None => serve(),
         Some("healthcheck") => healthcheck::run(),
+        Some("migrate") => migrate::run(),
         Some(other) => {
             eprintln!(
-                "error: unknown argument {other:?}; run with no argument to serve, or `healthcheck` to probe /health"
+                "error: unknown argument {other:?}; run with no argument to serve, `healthcheck` to probe /health, or `migrate` to apply the database migrations"
             );
             ExitCode::from(2)
         }
@@ -23,17 +26,19 @@ fn serve() -> ExitCode {
             .as_ref()
             .map_or_else(|_| LogFormat::for_stderr(), |settings| settings.log_format),
     );
-    let settings = match settings {
-        Ok(settings) => settings,
-        Err(error) => {
-            log::error!("{error}");
-            logging::flush();
-            return ExitCode::FAILURE;
-        }
-    };
+    let (settings, store_settings) =
+        match settings.and_then(|settings| Ok((settings, StoreSettings::from_env()?))) {
+            Ok(both) => both,
+            Err(error) => {
+                log::error!("{error}");
+                logging::flush();
+                return ExitCode::FAILURE;
+            }
+        };
     memory::return_freed_memory();
     let result = actix_web::rt::System::new().block_on(async {
-        let application = Application::build(&settings)?;
+        let users = UserStore::new(&store_settings);
+        let application = Application::build(&settings, users)?;
         log::info!(
             "listening on {}:{} (admin and metrics on port {}, version {})",
             settings.host,

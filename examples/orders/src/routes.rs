@@ -1,8 +1,9 @@
-//! HTTP handlers: health probes and the sample `users` resource, and the bounds every request
-//! on the main listener is held to.
-
+//! HTTP routes: the health probes, the `users` resource (its handlers are in `users`), and the
+//! bounds every request on the main listener is held to.
+use crate::UserStore;
 use crate::connection::Drain;
 use crate::error::ApiError;
+use crate::users;
 use actix_http::ConnectionType;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -11,11 +12,10 @@ use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::rt::time::{Sleep, sleep};
 use actix_web::web::Bytes;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpResponse, web};
 use futures_core::Stream;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -27,13 +27,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(configure_probes)
         .service(
             web::resource("/users")
-                .route(web::post().to(create_user))
-                .default_service(web::to(|| method_not_allowed("POST"))),
+                .route(web::get().to(users::list))
+                .route(web::head().to(users::list))
+                .route(web::post().to(users::create))
+                .default_service(web::to(|| method_not_allowed("GET, HEAD, POST"))),
         )
         .service(
             web::resource("/users/{id}")
-                .route(web::get().to(get_user))
-                .route(web::head().to(get_user))
+                .route(web::get().to(users::get))
+                .route(web::head().to(users::get))
                 .default_service(web::to(|| method_not_allowed("GET, HEAD"))),
         );
     #[cfg(feature = "panic-route")]
@@ -145,69 +147,24 @@ struct Health {
     version: &'static str,
 }
 
-/// Liveness: the process is up and serving.
+/// Liveness: the process is up and serving. It never asks the database, so an outage of the
+/// database does not get the service restarted.
 async fn health() -> HttpResponse {
     HttpResponse::Ok().json(Health {
         status: "healthy",
         version: env!("CARGO_PKG_VERSION"),
     })
 }
-
-/// Readiness: add checks for the dependencies this service needs before taking traffic.
-async fn ready() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))
-}
-
-#[derive(Serialize)]
-pub struct User {
-    pub id: u64,
-    pub name: String,
-    pub email: String,
-}
-
-#[derive(Deserialize)]
-pub struct NewUser {
-    pub name: String,
-    pub email: String,
-}
-
-async fn get_user(request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    // The raw segment, before percent-decoding: `%31` must not reach user 1.
-    let raw = request.path().rsplit('/').next().unwrap_or_default();
-    let id = parse_user_id(raw)?;
-    Ok(HttpResponse::Ok().json(User {
-        id,
-        name: format!("User {id}"),
-        email: format!("user{id}@example.com"),
-    }))
-}
-
-/// Only the canonical form names a user: `5`, never `+5`, `05` or `%35`, so one user has one URL.
-fn parse_user_id(raw: &str) -> Result<u64, ApiError> {
-    let canonical = raw.bytes().all(|byte| byte.is_ascii_digit()) && !raw.starts_with('0');
-    match raw.parse::<u64>() {
-        Ok(id) if canonical && id > 0 => Ok(id),
-        _ => Err(ApiError::BadRequest {
-            code: "invalid_user_id",
-            message: format!(
-                "user id must be a positive whole number without sign or leading zeros, got {raw:?}"
-            ),
-        }),
+/// Readiness: 200 when the database answers `SELECT 1`, 503 with the reason while it does not.
+async fn ready(users: web::Data<UserStore>) -> HttpResponse {
+    match users.ready().await {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
+        Err(error) => HttpResponse::ServiceUnavailable().json(serde_json::json!({
+            "status": "not_ready",
+            "error": error.code(),
+            "reason": error.reason(),
+        })),
     }
-}
-
-async fn create_user(user: web::Json<NewUser>) -> Result<HttpResponse, ApiError> {
-    // A stand-in for storage: ids are unique for the life of the process.
-    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-    let NewUser { name, email } = user.into_inner();
-    if name.trim().is_empty() || !email.contains('@') {
-        return Err(ApiError::BadRequest {
-            code: "invalid_user",
-            message: "a user needs a non-empty name and an email address containing @".into(),
-        });
-    }
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    Ok(HttpResponse::Created().json(User { id, name, email }))
 }
 
 async fn method_not_allowed(allow: &'static str) -> Result<HttpResponse, ApiError> {

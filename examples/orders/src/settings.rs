@@ -89,6 +89,13 @@ pub struct SettingsError {
 
 impl fmt::Display for SettingsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.value.is_empty() {
+            return write!(
+                f,
+                "{} is not set: expected {}",
+                self.variable, self.expected
+            );
+        }
         write!(
             f,
             "invalid {}={:?}: expected {}",
@@ -230,7 +237,7 @@ fn seconds(value: &str, range: std::ops::RangeInclusive<u64>) -> Option<Duration
 }
 
 /// Looks `variable` up; unset is `None`, set but unusable is an error naming it.
-fn read_value<T>(
+pub(crate) fn read_value<T>(
     lookup: &impl Fn(&str) -> Option<String>,
     variable: &'static str,
     expected: &'static str,

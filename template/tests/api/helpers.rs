@@ -1,6 +1,13 @@
+{%- if database == "postgres" %}
+//! Starts the application on a free port in its own thread, with a database of its own, and
+//! talks HTTP/1.1 to it.
+
+use crate::database::TestDatabase;
+{%- else %}
 //! Starts the application on a free port in its own thread and talks HTTP/1.1 to it.
 
-use {{crate_name}}::{Application, Settings};
+{%- endif %}
+use {{crate_name}}::{Application, Settings, StoreSettings, UserStore};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
@@ -12,6 +19,10 @@ use std::time::{Duration, Instant};
 pub struct TestApp {
     pub address: SocketAddr,
     pub admin_address: SocketAddr,
+{%- if database == "postgres" %}
+    /// Dropped with the app: the database goes when the test ends.
+    pub database: Option<TestDatabase>,
+{%- endif %}
 }
 
 pub struct TestResponse {
@@ -50,12 +61,30 @@ pub fn test_settings() -> Settings {
 pub fn spawn_app() -> TestApp {
     spawn_app_with(test_settings())
 }
+{%- if database == "postgres" %}
 
+/// Spawns the app with `settings` against a fresh, migrated database that goes with it.
 pub fn spawn_app_with(settings: Settings) -> TestApp {
+    let database = TestDatabase::create();
+    let mut app = spawn_app_with_store(settings, database.store_settings());
+    app.database = Some(database);
+    app
+}
+{%- else %}
+
+/// Spawns the app with `settings` and an empty store.
+pub fn spawn_app_with(settings: Settings) -> TestApp {
+    spawn_app_with_store(settings, StoreSettings::default())
+}
+{%- endif %}
+
+pub fn spawn_app_with_store(settings: Settings, store: StoreSettings) -> TestApp {
     let (port_tx, port_rx) = mpsc::channel();
     thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let application = Application::build(&settings).expect("the app binds a free port");
+            let users = UserStore::new(&store);
+            let application =
+                Application::build(&settings, users).expect("the app binds a free port");
             port_tx
                 .send((application.port(), application.admin_port()))
                 .unwrap();
@@ -66,6 +95,9 @@ pub fn spawn_app_with(settings: Settings) -> TestApp {
     TestApp {
         address: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
         admin_address: SocketAddr::from((Ipv4Addr::LOCALHOST, admin_port)),
+{%- if database == "postgres" %}
+        database: None,
+{%- endif %}
     }
 }
 

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-pub use cargo_microservice::variants::{Base, Debian, Variant};
+pub use cargo_microservice::variants::{Base, Database, Debian, Variant};
 
 /// How the suites render a variant; the matrix itself comes from the CLI's library.
 pub trait VariantExt {
@@ -42,6 +42,7 @@ impl VariantExt for Variant {
         if let Some(debian) = self.debian {
             defines.push(format!("debian={debian}"));
         }
+        defines.push(format!("database={}", self.database));
         defines
     }
 }
@@ -66,9 +67,13 @@ pub fn values_file_args(variant: &Variant) -> Vec<String> {
         "--values-file".to_owned(),
         variant.values_file().display().to_string(),
     ];
+    // The examples pin the defaults, trixie and postgres; the other choices are the same file
+    // with an override.
     if variant.debian == Some(Debian::Bookworm) {
-        // The examples pin trixie, the default; bookworm is the same file with one override.
         args.extend(["-d".to_owned(), "debian=bookworm".to_owned()]);
+    }
+    if variant.database == Database::Memory {
+        args.extend(["-d".to_owned(), "database=none".to_owned()]);
     }
     args
 }

@@ -47,9 +47,7 @@ pub fn stand_in_origin(reference: &str) -> Option<String> {
 /// goes to stderr. `Err` says why the image cannot be had here.
 pub fn ensure_base_image(reference: &str) -> Result<Origin, String> {
     if !image_exists(reference) && docker_ok(&["pull", "--quiet", reference]).is_err() {
-        if reference.starts_with("rust:") && reference.contains("alpine")
-            || reference.starts_with("alpine:")
-        {
+        if reference.contains("alpine") {
             return Err(format!(
                 "{reference} cannot be pulled (no registry is reachable), and no stand-in can be built: \
                  there is no Alpine package source or musl toolchain here; the GitHub Actions matrix builds it"
@@ -92,9 +90,25 @@ pub fn runs_on_scratch(dockerfile: &str) -> bool {
         == Some("scratch")
 }
 
+/// The images a compose file's services run (`image:`), beside those it builds.
+pub fn compose_images(compose: &str) -> Vec<String> {
+    compose
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("image:"))
+        .map(|image| image.trim().trim_matches('"').to_owned())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compose_images_are_the_services_image_lines() {
+        let compose =
+            "services:\n  app:\n    build: .\n  postgres:\n    image: \"postgres:17-trixie\"\n";
+        assert_eq!(compose_images(compose), ["postgres:17-trixie"]);
+    }
 
     #[test]
     fn base_images_skip_stages_and_scratch() {

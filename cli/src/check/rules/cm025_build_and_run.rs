@@ -67,6 +67,7 @@ pub fn build_and_prove(project: &Project) -> anyhow::Result<Vec<Finding>> {
             .map(|_| false),
         uid: None,
         probes: vec!["/health".to_owned()],
+        env: Vec::new(),
     };
     let proof = docker::prove(&tag, &expectations)?;
     Ok(proof

@@ -1,6 +1,8 @@
-//! Starts the application on a free port in its own thread and talks HTTP/1.1 to it.
+//! Starts the application on a free port in its own thread, with a database of its own, and
+//! talks HTTP/1.1 to it.
 
-use orders::{Application, Settings};
+use crate::database::TestDatabase;
+use orders::{Application, Settings, StoreSettings, UserStore};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
@@ -12,6 +14,8 @@ use std::time::{Duration, Instant};
 pub struct TestApp {
     pub address: SocketAddr,
     pub admin_address: SocketAddr,
+    /// Dropped with the app: the database goes when the test ends.
+    pub database: Option<TestDatabase>,
 }
 
 pub struct TestResponse {
@@ -51,11 +55,21 @@ pub fn spawn_app() -> TestApp {
     spawn_app_with(test_settings())
 }
 
+/// Spawns the app with `settings` against a fresh, migrated database that goes with it.
 pub fn spawn_app_with(settings: Settings) -> TestApp {
+    let database = TestDatabase::create();
+    let mut app = spawn_app_with_store(settings, database.store_settings());
+    app.database = Some(database);
+    app
+}
+
+pub fn spawn_app_with_store(settings: Settings, store: StoreSettings) -> TestApp {
     let (port_tx, port_rx) = mpsc::channel();
     thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let application = Application::build(&settings).expect("the app binds a free port");
+            let users = UserStore::new(&store);
+            let application =
+                Application::build(&settings, users).expect("the app binds a free port");
             port_tx
                 .send((application.port(), application.admin_port()))
                 .unwrap();
@@ -66,6 +80,7 @@ pub fn spawn_app_with(settings: Settings) -> TestApp {
     TestApp {
         address: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
         admin_address: SocketAddr::from((Ipv4Addr::LOCALHOST, admin_port)),
+        database: None,
     }
 }
 

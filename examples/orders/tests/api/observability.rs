@@ -88,6 +88,13 @@ fn every_response_gets_its_own_generated_id_when_the_client_sends_none() {
 #[test]
 fn metrics_count_requests_by_route_pattern_exactly() {
     let app = spawn_app();
+    for i in 1..=20 {
+        let user = serde_json::json!({ "name": format!("User {i}"), "email": format!("user{i}@example.com") });
+        assert_eq!(
+            app.post_json("/users", user.to_string().as_bytes()).status,
+            201
+        );
+    }
     for i in 0..200 {
         assert_eq!(app.get(&format!("/users/{}", i % 20 + 1)).status, 200);
     }

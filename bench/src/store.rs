@@ -1,0 +1,442 @@
+//! `--store`: what the users' store costs. The default variant with `database = postgres` and
+//! with `database = none`, side by side in interleaved rounds: `GET /users/{id}` on seeded rows
+//! and `POST /users` at saturation, p99 at a fixed 1,000 req/s, and `pgbench -S` (select-only,
+//! the same server, as many clients as the service's pool) as the database's own ceiling.
+//!
+//! The service runs as compose runs it (0.5 CPU, 128 MiB, read-only, no capabilities) but on the
+//! host network, bound to 127.0.0.1, so no proxy sits in the path; PostgreSQL runs beside it
+//! with no limit, on 127.0.0.1 too. Every load targets 127.0.0.1 for a fixed time.
+
+use crate::measure::{Load, OnLoopback, Samples, parse_wrk, start_on_loopback_with};
+use anyhow::{Context, Result, bail};
+use cargo_microservice::docker::{self, docker_ok};
+use cargo_microservice::variants::Database;
+use cargo_microservice::{NewArgs, Values};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Rows seeded before the reads; reads pick ids at random among them.
+const SEEDED: u32 = 10_000;
+/// The fixed rate of the latency target.
+const FIXED_RATE: u32 = 1_000;
+/// The template's DATABASE_POOL_SIZE default: pgbench gets as many clients.
+const POOL_SIZE: u32 = 5;
+const POSTGRES_IMAGE: &str = "postgres:17-trixie";
+
+/// `POST path` with a JSON body on 127.0.0.1; the status.
+pub fn post_json(port: u16, path: &str, body: &str) -> Result<u16> {
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw)?;
+    raw.split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .with_context(|| format!("no HTTP answer: {raw:?}"))
+}
+
+/// Makes `/users/{id}` up to `count` answer 200: a service that keeps users (the template)
+/// gets them by `POST /users`; one that invents them (the baseline, the ceiling) needs none.
+pub fn seed_users(port: u16, count: u32) -> Result<()> {
+    if matches!(
+        docker::http_get(port, &format!("/users/{count}")),
+        Ok((200, _))
+    ) {
+        return Ok(());
+    }
+    for n in 1..=count {
+        let body = format!(r#"{{"name":"User {n}","email":"user{n}@example.com"}}"#);
+        let status = post_json(port, "/users", &body)?;
+        if status != 201 {
+            bail!("seeding user {n}: POST /users answered {status}");
+        }
+    }
+    Ok(())
+}
+
+/// A container removed when dropped.
+struct Running(String);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = docker_ok(&["rm", "--force", "--volumes", &self.0]);
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// PostgreSQL on the host network, listening on 127.0.0.1 only, with no CPU or memory limit.
+struct Postgres {
+    container: Running,
+    port: u16,
+}
+
+impl Postgres {
+    fn start() -> Result<Postgres> {
+        let port = free_port()?;
+        let id = docker_ok(&[
+            "run",
+            "--detach",
+            "--network",
+            "host",
+            "--env",
+            "POSTGRES_USER=bench",
+            "--env",
+            "POSTGRES_PASSWORD=bench",
+            "--env",
+            "POSTGRES_DB=bench",
+            POSTGRES_IMAGE,
+            "postgres",
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            &format!("port={port}"),
+        ])?;
+        let postgres = Postgres {
+            container: Running(id),
+            port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while postgres.sql("bench", "SELECT 1").is_err() {
+            if Instant::now() > deadline {
+                bail!("PostgreSQL did not start within 60 s");
+            }
+            thread::sleep(Duration::from_millis(250));
+        }
+        Ok(postgres)
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://bench:bench@127.0.0.1:{}/bench", self.port)
+    }
+
+    /// Runs `sql` with psql inside the container, over TCP (the real server, not first-run setup).
+    fn sql(&self, database: &str, sql: &str) -> Result<String> {
+        docker_ok(&[
+            "exec",
+            "--env",
+            "PGPASSWORD=bench",
+            &self.container.0,
+            "psql",
+            "--host=127.0.0.1",
+            &format!("--port={}", self.port),
+            "--username=bench",
+            &format!("--dbname={database}"),
+            "--no-psqlrc",
+            "--quiet",
+            "--tuples-only",
+            "--set=ON_ERROR_STOP=1",
+            "--command",
+            sql,
+        ])
+    }
+
+    /// `pgbench -S` for `seconds` with `clients` clients; transactions per second.
+    fn pgbench_select_only(&self, clients: u32, seconds: u32) -> Result<f64> {
+        let port = self.port.to_string();
+        let run = |args: &[&str]| -> Result<String> {
+            let out = Command::new("pgbench")
+                .args([
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    &port,
+                    "--username",
+                    "bench",
+                ])
+                .args(args)
+                .env("PGPASSWORD", "bench")
+                .stdin(Stdio::null())
+                .output()
+                .context("while running pgbench (apt-get install postgresql-contrib)")?;
+            if !out.status.success() {
+                bail!("pgbench {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            }
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        };
+        if self
+            .sql(
+                "bench",
+                "SELECT 1 FROM pg_database WHERE datname = 'pgbench'",
+            )?
+            .trim()
+            .is_empty()
+        {
+            self.sql("bench", "CREATE DATABASE pgbench")?;
+            run(&["--initialize", "--scale", "10", "--quiet", "pgbench"])?;
+        }
+        let report = run(&[
+            "--select-only",
+            "--protocol",
+            "prepared",
+            "--client",
+            &clients.to_string(),
+            "--jobs",
+            "1",
+            "--time",
+            &seconds.to_string(),
+            "pgbench",
+        ])?;
+        report
+            .lines()
+            .find_map(|line| line.strip_prefix("tps = "))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|tps| tps.parse().ok())
+            .with_context(|| format!("pgbench printed no tps:\n{report}"))
+    }
+}
+
+/// The default variant with `database` rendered and built as `tag`.
+fn build(work: &Path, database: Database) -> Result<String> {
+    let created = cargo_microservice::create(&NewArgs {
+        name: "orders".into(),
+        values: Values {
+            database: Some(database),
+            ..Values::default()
+        },
+        destination: work.join(database.to_string()),
+        yes: true,
+        ..NewArgs::default()
+    })?;
+    let tag = format!("cargo-microservice-bench/store-{database}:latest");
+    let took = docker::build(&created.project_dir, &tag)?;
+    eprintln!("   built {tag} in {:.0} s", took.as_secs_f64());
+    Ok(tag)
+}
+
+/// The service as the runner starts every service (host network, 127.0.0.1, the compose file's
+/// limits), once `/ready` says its store can serve.
+fn start_service(tag: &str, env: &[String]) -> Result<OnLoopback> {
+    let running = start_on_loopback_with(tag, env)?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !matches!(docker::http_get(running.port, "/ready"), Ok((200, _))) {
+        if Instant::now() > deadline {
+            bail!("{tag} not ready within 30 s");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    Ok(running)
+}
+
+const READ_SCRIPT: &str = r#"
+request = function()
+  return wrk.format("GET", "/users/" .. math.random(1, SEEDED))
+end
+"#;
+
+/// Each wrk thread gets an id in setup, so the emails of one run never collide.
+const WRITE_SCRIPT: &str = r#"
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+local sent = 0
+local run = tostring(os.time())
+request = function()
+  sent = sent + 1
+  local body = '{"name":"Bench","email":"w' .. run .. '-' .. id .. '-' .. sent .. '@example.com"}'
+  return wrk.format("POST", "/users", { ["Content-Type"] = "application/json" }, body)
+end
+"#;
+
+fn wrk(port: u16, script: &Path, seconds: u32, connections: u32) -> Result<Load> {
+    let output = Command::new("wrk")
+        .args([
+            "--threads",
+            "2",
+            "--connections",
+            &connections.to_string(),
+            "--duration",
+            &format!("{seconds}s"),
+            "--timeout",
+            "5s",
+            "--latency",
+            "--script",
+        ])
+        .arg(script)
+        .arg(format!("http://127.0.0.1:{port}"))
+        .stdin(Stdio::null())
+        .output()
+        .context("while running wrk")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if text.contains("Non-2xx") {
+        bail!("wrk saw answers other than 2xx:\n{text}");
+    }
+    parse_wrk(&text)
+}
+
+/// p99 of `GET /users/{random seeded id}` at `FIXED_RATE` req/s, from oha's JSON summary.
+fn fixed_rate_p99(port: u16, seconds: u32) -> Result<f64> {
+    let url = format!(r"http://127\.0\.0\.1:{port}/users/[1-9][0-9]{{0,3}}");
+    let output = Command::new("oha")
+        .args([
+            "--no-tui",
+            "--output-format",
+            "json",
+            "-z",
+            &format!("{seconds}s"),
+            "-q",
+            &FIXED_RATE.to_string(),
+            "-c",
+            "16",
+            "--rand-regex-url",
+            &url,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .context("while running oha")?;
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).with_context(|| {
+        format!(
+            "oha printed no JSON: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })?;
+    let statuses = &report["statusCodeDistribution"];
+    if statuses
+        .as_object()
+        .is_some_and(|codes| codes.keys().any(|code| code != "200"))
+    {
+        bail!("oha saw answers other than 200: {statuses}");
+    }
+    report["latencyPercentiles"]["p99"]
+        .as_f64()
+        .map(|seconds| seconds * 1000.0)
+        .context("oha's JSON has no p99")
+}
+
+/// Measures both stores, `runs` interleaved rounds; prints the table and returns the samples.
+pub fn run(work: &Path, runs: usize, seconds: u32, connections: u32) -> Result<serde_json::Value> {
+    docker::docker_ok(&["image", "inspect", POSTGRES_IMAGE])
+        .with_context(|| format!("{POSTGRES_IMAGE} is not here: the docker suite builds its stand-in (tests/support/standin.sh {POSTGRES_IMAGE})"))?;
+    let stores = [Database::Postgres, Database::Memory];
+    let tags: Vec<String> = stores
+        .iter()
+        .map(|&database| build(work, database))
+        .collect::<Result<_>>()?;
+    let postgres = Postgres::start()?;
+    docker_ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "--env",
+        &format!("DATABASE_URL={}", postgres.url()),
+        &tags[0],
+        "migrate",
+    ])?;
+    postgres.sql(
+        "bench",
+        &format!(
+            "INSERT INTO users (name, email) SELECT 'User ' || n, 'user' || n || '@example.com' \
+             FROM generate_series(1, {SEEDED}) AS n"
+        ),
+    )?;
+    let read_script = work.join("read.lua");
+    std::fs::write(
+        &read_script,
+        READ_SCRIPT.replace("SEEDED", &SEEDED.to_string()),
+    )?;
+    let write_script = work.join("write.lua");
+    std::fs::write(&write_script, WRITE_SCRIPT)?;
+
+    let mut samples: Vec<Samples> = stores.iter().map(|_| Samples::default()).collect();
+    let mut pgbench = Samples::default();
+    for round in 0..runs {
+        for (index, &database) in stores.iter().enumerate() {
+            eprintln!("== store round {}: {database}", round + 1);
+            let env = match database {
+                Database::Postgres => vec![format!("DATABASE_URL={}", postgres.url())],
+                // Room for the seeded users and every write of the rounds.
+                Database::Memory => vec!["MAX_USERS=1000000".to_owned()],
+            };
+            let service = start_service(&tags[index], &env)?;
+            let port = service.port;
+            if database == Database::Memory {
+                seed_users(port, SEEDED)?;
+            }
+            let into = &mut samples[index];
+            wrk(port, &read_script, 2, connections)?; // warm-up
+            let reads = wrk(port, &read_script, seconds, connections)?;
+            into.push("read_rps", reads.rps);
+            into.push("read_p50_ms", reads.p50_ms);
+            into.push("read_p99_ms", reads.p99_ms);
+            into.push("fixed_rate_p99_ms", fixed_rate_p99(port, seconds)?);
+            let writes = wrk(port, &write_script, seconds, connections)?;
+            into.push("write_rps", writes.rps);
+            into.push("write_p99_ms", writes.p99_ms);
+            drop(service);
+        }
+        pgbench.push(
+            "pgbench_tps",
+            postgres.pgbench_select_only(POOL_SIZE, seconds)?,
+        );
+    }
+
+    let median = |samples: &Samples, key: &str| samples.median(key).unwrap_or(f64::NAN);
+    let cell = |samples: &Samples, key: &str| {
+        let (low, high) = samples.range(key).unwrap_or((f64::NAN, f64::NAN));
+        format!("{:.2} ({low:.2}–{high:.2})", median(samples, key)).replace(".00", "")
+    };
+    let mut table =
+        String::from("| metric | postgres | none | postgres / none |\n|---|---|---|---|\n");
+    for (key, label) in [
+        ("read_rps", "GET /users/{id} requests/s (seeded rows)"),
+        ("read_p50_ms", "GET /users/{id} p50 at saturation (ms)"),
+        ("read_p99_ms", "GET /users/{id} p99 at saturation (ms)"),
+        (
+            "fixed_rate_p99_ms",
+            "GET /users/{id} p99 at 1,000 req/s (ms)",
+        ),
+        ("write_rps", "POST /users requests/s"),
+        ("write_p99_ms", "POST /users p99 at saturation (ms)"),
+    ] {
+        table.push_str(&format!(
+            "| {label} | {} | {} | {:.2} |\n",
+            cell(&samples[0], key),
+            cell(&samples[1], key),
+            median(&samples[0], key) / median(&samples[1], key)
+        ));
+    }
+    table.push_str(&format!(
+        "| pgbench -S, {POOL_SIZE} clients, same server (transactions/s) | {} | | |\n",
+        cell(&pgbench, "pgbench_tps")
+    ));
+    let share = median(&samples[0], "read_rps") / median(&samples[1], "read_rps");
+    let p99 = median(&samples[0], "fixed_rate_p99_ms");
+    table.push_str(&format!(
+        "\nTargets: GET /users/{{id}} on PostgreSQL at >= 40% of none: {:.0}% ({}); \
+         p99 <= 3 ms at 1,000 req/s: {p99:.2} ms ({})\n",
+        share * 100.0,
+        if share >= 0.4 { "met" } else { "MISSED" },
+        if p99 <= 3.0 { "met" } else { "MISSED" },
+    ));
+    println!("{table}");
+    Ok(serde_json::json!({
+        "runs": runs,
+        "seconds": seconds,
+        "connections": connections,
+        "seeded_rows": SEEDED,
+        "fixed_rate": FIXED_RATE,
+        "pgbench_clients": POOL_SIZE,
+        "postgres": samples[0],
+        "none": samples[1],
+        "pgbench": pgbench,
+        "table": table,
+    }))
+}

@@ -1,0 +1,558 @@
+//! Users in PostgreSQL. The pool connects lazily, so the service starts without its database;
+//! `/ready` says whether the database answers; no request waits longer than the acquire
+//! timeout for a connection, nor longer than the statement timeout for an answer. The schema
+//! lives in `migrations/`, compiled into the binary and applied by `migrate`.
+
+use crate::settings::{SettingsError, read_value};
+use crate::users::{NewUser, User};
+use actix_web::http::StatusCode;
+use actix_web::rt::time::{sleep, timeout};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// The migrations in `migrations/`, compiled in: the image needs no files and no tools to migrate.
+pub static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// A connection idle longer than this is pinged before use; it may have outlived its server.
+/// Busier connections are not: a ping per request would cost a round trip per request.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+
+/// How the store reaches PostgreSQL.
+#[derive(Clone)]
+pub struct StoreSettings {
+    /// `DATABASE_URL`, parsed. It holds the password: never logged, never in a response.
+    pub connect: PgConnectOptions,
+    /// `DATABASE_POOL_SIZE`: the most connections the service opens.
+    pub pool_size: u32,
+    /// `DATABASE_ACQUIRE_TIMEOUT_MS`: the longest a request waits for a connection.
+    pub acquire_timeout: Duration,
+    /// `DATABASE_STATEMENT_TIMEOUT_MS`: the longest PostgreSQL runs one statement.
+    pub statement_timeout: Duration,
+    /// `RUN_MIGRATIONS`: apply the migrations at start (in the background, while `/ready` says 503).
+    pub run_migrations: bool,
+}
+
+impl StoreSettings {
+    /// Settings for `connect` with every other value at its default.
+    pub fn new(connect: PgConnectOptions) -> Self {
+        Self {
+            connect,
+            pool_size: 5,
+            acquire_timeout: Duration::from_secs(2),
+            statement_timeout: Duration::from_secs(5),
+            run_migrations: false,
+        }
+    }
+
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let connect = read_value(&lookup, "DATABASE_URL", URL_FORM, |url| {
+            parse_url(url).ok()
+        })
+        .map_err(|error| SettingsError {
+            value: redact(&error.value),
+            ..error
+        })?
+        .ok_or_else(|| SettingsError {
+            variable: "DATABASE_URL",
+            value: String::new(),
+            expected: URL_FORM,
+        })?;
+        let defaults = Self::new(connect);
+        let millis = |variable, expected, max: u64| {
+            read_value(&lookup, variable, expected, |v| {
+                v.parse()
+                    .ok()
+                    .filter(|ms| (1..=max).contains(ms))
+                    .map(Duration::from_millis)
+            })
+        };
+        Ok(Self {
+            pool_size: read_value(
+                &lookup,
+                "DATABASE_POOL_SIZE",
+                "a whole number of connections from 1 to 100",
+                |v| v.parse().ok().filter(|size| (1..=100).contains(size)),
+            )?
+            .unwrap_or(defaults.pool_size),
+            acquire_timeout: millis(
+                "DATABASE_ACQUIRE_TIMEOUT_MS",
+                "whole milliseconds from 1 to 60000",
+                60_000,
+            )?
+            .unwrap_or(defaults.acquire_timeout),
+            statement_timeout: millis(
+                "DATABASE_STATEMENT_TIMEOUT_MS",
+                "whole milliseconds from 1 to 600000",
+                600_000,
+            )?
+            .unwrap_or(defaults.statement_timeout),
+            run_migrations: read_value(&lookup, "RUN_MIGRATIONS", "true or false", |v| {
+                v.parse().ok()
+            })?
+            .unwrap_or(defaults.run_migrations),
+            ..defaults
+        })
+    }
+
+    fn connect_options(&self) -> PgConnectOptions {
+        self.connect
+            .clone()
+            .application_name(env!("CARGO_PKG_NAME"))
+            .options([(
+                "statement_timeout",
+                self.statement_timeout.as_millis().to_string(),
+            )])
+    }
+}
+
+const URL_FORM: &str = "a URL such as postgres://USER:PASSWORD@HOST:5432/DATABASE";
+
+fn parse_url(url: &str) -> Result<PgConnectOptions, sqlx::Error> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(sqlx::Error::Configuration("not a postgres:// URL".into()));
+    }
+    PgConnectOptions::from_str(url)
+}
+
+/// `url` with its password hidden, fit for a message: `postgres://app:***@db:5432/orders`.
+/// A value that is not a URL at all may be nothing but a password, so none of it is shown.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "(hidden: not a URL)".to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => format!("{user_info}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    // The password may also come as a query parameter.
+    let tail = match tail.split_once('?') {
+        Some((path, query)) if query.contains("password") => format!("{path}?***"),
+        _ => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
+}
+
+/// Where the store connects, without the password: `app@db:5432/orders`.
+fn target(connect: &PgConnectOptions) -> String {
+    format!(
+        "{}@{}:{}/{}",
+        connect.get_username(),
+        connect.get_host(),
+        connect.get_port(),
+        connect.get_database().unwrap_or(connect.get_username())
+    )
+}
+
+impl fmt::Debug for StoreSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreSettings")
+            .field("database", &target(&self.connect))
+            .field("pool_size", &self.pool_size)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("run_migrations", &self.run_migrations)
+            .finish()
+    }
+}
+
+/// Why the store could not do what it was asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    EmailTaken { email: String },
+    /// The database cannot be used now; `reason` is for logs and `/ready`, never a secret.
+    Unavailable { reason: String },
+    /// Anything else; the detail goes to the log, not to the client.
+    Internal { detail: String },
+}
+
+impl StoreError {
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            Self::EmailTaken { .. } => StatusCode::CONFLICT,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::EmailTaken { .. } => "email_taken",
+            Self::Unavailable { .. } => "database_unavailable",
+            Self::Internal { .. } => "internal_error",
+        }
+    }
+
+    /// What `/ready` and the log say: the whole story, which a client's message leaves out.
+    pub fn reason(&self) -> String {
+        match self {
+            Self::Unavailable { reason } => reason.clone(),
+            Self::Internal { detail } => detail.clone(),
+            Self::EmailTaken { .. } => self.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::EmailTaken { email } => write!(f, "a user with the email {email:?} exists already"),
+            Self::Unavailable { .. } => {
+                f.write_str("the database is unavailable; try again in a moment")
+            }
+            Self::Internal { .. } => f.write_str("the service failed to handle this request"),
+        }
+    }
+}
+
+/// Sorts a driver error into what a client may learn (unavailable: try later) and what only
+/// the log should hold. Server messages name users and databases, never passwords.
+fn classify(error: sqlx::Error) -> StoreError {
+    let unavailable = |reason: String| StoreError::Unavailable { reason };
+    match error {
+        sqlx::Error::Database(error) => {
+            let message = error.message();
+            match error.code().as_deref().unwrap_or("") {
+                "28P01" | "28000" => unavailable(format!(
+                    "the database refused the credentials in DATABASE_URL ({message})"
+                )),
+                "3D000" => unavailable(format!(
+                    "{message}: create it, or correct the database name in DATABASE_URL"
+                )),
+                "42P01" => unavailable(format!(
+                    "{message}: the schema is not migrated; run `{} migrate` or start with RUN_MIGRATIONS=true",
+                    env!("CARGO_PKG_NAME")
+                )),
+                "57014" => unavailable(format!(
+                    "a statement ran past DATABASE_STATEMENT_TIMEOUT_MS ({message})"
+                )),
+                // Connection exceptions, shutdowns and restarts, too many connections.
+                code if code.starts_with("08") || code.starts_with("57P") || code == "53300" => {
+                    unavailable(message.to_owned())
+                }
+                code => StoreError::Internal {
+                    detail: format!("database error {code}: {message}"),
+                },
+            }
+        }
+        sqlx::Error::PoolTimedOut => unavailable(
+            "no database connection within DATABASE_ACQUIRE_TIMEOUT_MS (is the database up?)"
+                .to_owned(),
+        ),
+        sqlx::Error::Io(error) => unavailable(format!("cannot reach the database: {error}")),
+        sqlx::Error::Tls(error) => unavailable(format!("TLS with the database failed: {error}")),
+        error @ (sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed) => unavailable(error.to_string()),
+        error => StoreError::Internal {
+            detail: error.to_string(),
+        },
+    }
+}
+
+pub struct UserStore {
+    pool: PgPool,
+    /// The longest one call waits: a connection, then the statement. A safety net for what
+    /// the pool and the server cannot bound themselves, such as a network that went silent.
+    deadline: Duration,
+    /// Whether the schema is migrated, as far as this process knows (`RUN_MIGRATIONS`).
+    migrated: Arc<AtomicBool>,
+    /// Whether the last call reached the database; changes are logged once, not per request.
+    available: AtomicBool,
+}
+
+impl UserStore {
+    /// Builds the pool without connecting; with `RUN_MIGRATIONS=true`, migrates in the
+    /// background. Call it inside the actix runtime.
+    pub fn new(settings: &StoreSettings) -> Self {
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.pool_size)
+            .acquire_timeout(settings.acquire_timeout)
+            .test_before_acquire(false)
+            .before_acquire(|connection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_WHEN_IDLE_FOR {
+                        sqlx::Connection::ping(connection).await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .connect_lazy_with(settings.connect_options());
+        log::info!(
+            "users are kept in PostgreSQL at {}: up to {} connections, acquire timeout {} ms, statement timeout {} ms",
+            target(&settings.connect),
+            settings.pool_size,
+            settings.acquire_timeout.as_millis(),
+            settings.statement_timeout.as_millis()
+        );
+        let migrated = Arc::new(AtomicBool::new(!settings.run_migrations));
+        if settings.run_migrations {
+            actix_web::rt::spawn(migrate_until_done(pool.clone(), Arc::clone(&migrated)));
+        }
+        Self {
+            pool,
+            deadline: settings.acquire_timeout + settings.statement_timeout,
+            migrated,
+            available: AtomicBool::new(true),
+        }
+    }
+
+    /// Runs `query` within the deadline and sorts out its error; logs when the database goes
+    /// away or comes back.
+    async fn call<T>(
+        &self,
+        query: impl Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, StoreError> {
+        let result = match timeout(self.deadline, query).await {
+            Ok(result) => result.map_err(classify),
+            Err(_) => Err(StoreError::Unavailable {
+                reason: format!(
+                    "the database did not answer within {} ms",
+                    self.deadline.as_millis()
+                ),
+            }),
+        };
+        match &result {
+            Err(StoreError::Unavailable { reason }) => {
+                if self.available.swap(false, Ordering::Relaxed) {
+                    log::warn!("the database is unavailable: {reason}");
+                }
+            }
+            Err(StoreError::Internal { detail }) => log::error!("database call failed: {detail}"),
+            _ => {
+                if !self.available.swap(true, Ordering::Relaxed) {
+                    log::info!("the database answers again");
+                }
+            }
+        }
+        result
+    }
+
+    pub async fn create(&self, user: &NewUser) -> Result<User, StoreError> {
+        let insert = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO users (name, email) VALUES ($1, $2) RETURNING id",
+        )
+        .bind(&user.name)
+        .bind(&user.email)
+        .fetch_one(&self.pool);
+        let is_duplicate_email = |error: &sqlx::Error| {
+            error
+                .as_database_error()
+                .and_then(|error| error.constraint())
+                == Some("users_email_key")
+        };
+        let id = self
+            .call(async {
+                match insert.await {
+                    Err(error) if is_duplicate_email(&error) => Ok(None),
+                    result => result.map(Some),
+                }
+            })
+            .await?
+            .ok_or_else(|| StoreError::EmailTaken {
+                email: user.email.clone(),
+            })?;
+        Ok(User {
+            id,
+            name: user.name.clone(),
+            email: user.email.clone(),
+        })
+    }
+
+    pub async fn get(&self, id: i64) -> Result<Option<User>, StoreError> {
+        let row = self
+            .call(
+                sqlx::query_as::<_, (i64, String, String)>(
+                    "SELECT id, name, email FROM users WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool),
+            )
+            .await?;
+        Ok(row.map(|(id, name, email)| User { id, name, email }))
+    }
+
+    /// Up to `limit` users with ids above `after`, in id order.
+    pub async fn list(&self, after: i64, limit: u32) -> Result<Vec<User>, StoreError> {
+        let rows = self
+            .call(
+                sqlx::query_as::<_, (i64, String, String)>(
+                    "SELECT id, name, email FROM users WHERE id > $1 ORDER BY id LIMIT $2",
+                )
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool),
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, email)| User { id, name, email })
+            .collect())
+    }
+
+    /// Ready when the schema is migrated (as far as this process knows) and `SELECT 1` answers.
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        if !self.migrated.load(Ordering::Relaxed) {
+            return Err(StoreError::Unavailable {
+                reason: "the migrations have not been applied yet (RUN_MIGRATIONS=true)".to_owned(),
+            });
+        }
+        self.call(sqlx::query("SELECT 1").execute(&self.pool))
+            .await
+            .map(drop)
+    }
+}
+
+/// `RUN_MIGRATIONS=true`: retries until the migrations are applied, then marks the store ready.
+async fn migrate_until_done(pool: PgPool, migrated: Arc<AtomicBool>) {
+    loop {
+        match MIGRATOR.run(&pool).await {
+            Ok(()) => {
+                log::info!("migrations applied at start (RUN_MIGRATIONS=true)");
+                migrated.store(true, Ordering::Relaxed);
+                return;
+            }
+            Err(error) => {
+                log::warn!("cannot apply the migrations yet, retrying in 2 s: {error}");
+                sleep(Duration::from_secs(2)).await;
+            }
+        }
+    }
+}
+
+/// Applies the migrations that are not applied yet and returns the schema's version.
+///
+/// Safe to run from several processes at once (replicas, init containers): sqlx holds a
+/// PostgreSQL advisory lock while it migrates. A database that is not reachable yet is waited
+/// for, up to `wait`; refused credentials or a missing database fail at once.
+pub async fn migrate(settings: &StoreSettings, wait: Duration) -> Result<i64, StoreError> {
+    let started = std::time::Instant::now();
+    let mut connection = loop {
+        let attempt = sqlx::ConnectOptions::connect(&settings.connect_options()).await;
+        match attempt.map_err(classify) {
+            Ok(connection) => break connection,
+            Err(StoreError::Unavailable { reason })
+                if started.elapsed() < wait && reason.starts_with("cannot reach") =>
+            {
+                log::warn!("waiting for the database: {reason}");
+                sleep(Duration::from_secs(1)).await;
+            }
+            Err(error) => return Err(error),
+        }
+    };
+    MIGRATOR
+        .run(&mut connection)
+        .await
+        .map_err(|error| StoreError::Internal {
+            detail: format!("the migrations failed: {error}"),
+        })?;
+    Ok(MIGRATOR
+        .iter()
+        .map(|migration| migration.version)
+        .max()
+        .unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings_from(vars: &[(&str, &str)]) -> Result<StoreSettings, SettingsError> {
+        StoreSettings::from_lookup(|name| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        })
+    }
+
+    const URL: (&str, &str) = ("DATABASE_URL", "postgres://app:s3cret@db:5432/orders");
+
+    #[test]
+    fn a_url_alone_gives_the_defaults() {
+        let settings = settings_from(&[URL]).unwrap();
+        assert_eq!(target(&settings.connect), "app@db:5432/orders");
+        assert_eq!(settings.pool_size, 5);
+        assert_eq!(settings.acquire_timeout, Duration::from_secs(2));
+        assert_eq!(settings.statement_timeout, Duration::from_secs(5));
+        assert!(!settings.run_migrations);
+    }
+
+    #[test]
+    fn set_variables_are_honoured() {
+        let settings = settings_from(&[
+            URL,
+            ("DATABASE_POOL_SIZE", "9"),
+            ("DATABASE_ACQUIRE_TIMEOUT_MS", "250"),
+            ("DATABASE_STATEMENT_TIMEOUT_MS", "1500"),
+            ("RUN_MIGRATIONS", "true"),
+        ])
+        .unwrap();
+        assert_eq!(settings.pool_size, 9);
+        assert_eq!(settings.acquire_timeout, Duration::from_millis(250));
+        assert_eq!(settings.statement_timeout, Duration::from_millis(1500));
+        assert!(settings.run_migrations);
+    }
+
+    #[test]
+    fn a_missing_url_says_what_to_set() {
+        let error = settings_from(&[]).unwrap_err();
+        assert_eq!(error.variable, "DATABASE_URL");
+        assert!(error.to_string().contains("postgres://USER:PASSWORD@HOST:5432/DATABASE"));
+    }
+
+    #[test]
+    fn a_bad_url_is_named_without_its_password() {
+        for url in [
+            "postgres://app:s3cret@db:notaport/orders",
+            "mysql://app:s3cret@db:3306/orders",
+            "s3cret",
+            "postgres://db/orders?user=app&password=s3cret&port=x",
+        ] {
+            let error = settings_from(&[("DATABASE_URL", url)]).unwrap_err();
+            let message = error.to_string();
+            assert_eq!(error.variable, "DATABASE_URL");
+            assert!(!message.contains("s3cret"), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_bad_bound_names_its_variable() {
+        for (variable, value) in [
+            ("DATABASE_POOL_SIZE", "0"),
+            ("DATABASE_ACQUIRE_TIMEOUT_MS", "2s"),
+            ("DATABASE_STATEMENT_TIMEOUT_MS", "0"),
+            ("RUN_MIGRATIONS", "yes"),
+        ] {
+            let error = settings_from(&[URL, (variable, value)]).unwrap_err();
+            assert_eq!(error.variable, variable);
+        }
+    }
+
+    #[test]
+    fn debug_output_holds_no_password() {
+        let settings = settings_from(&[URL]).unwrap();
+        assert!(!format!("{settings:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn redact_hides_the_password_and_keeps_the_rest() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/orders?sslmode=require"),
+            "postgres://app:***@db:5432/orders?sslmode=require"
+        );
+        assert_eq!(redact("postgres://db/orders"), "postgres://db/orders");
+    }
+}
