@@ -31,7 +31,7 @@ struct Args {
     /// Connections the load generator keeps open.
     #[arg(long, default_value_t = 64)]
     connections: u32,
-    /// Only these services (baseline, ceiling, distroless-trixie, ...); the baseline always runs.
+    /// Only these services (baseline, ceiling, distroless-trixie-none, ...); the baseline always runs.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Skip the cold builds (they prune Docker's build cache and take minutes each).

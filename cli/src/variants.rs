@@ -297,8 +297,12 @@ pub fn print(args: &VariantsArgs, out: &mut dyn Write) -> std::io::Result<()> {
         let json = serde_json::to_string_pretty(&rows).expect("rows serialise");
         return writeln!(out, "{json}");
     }
-    let mut table =
-        vec![["variant", "builder", "runtime", "libc", "uid", "shell", "database"].map(String::from)];
+    let mut table = vec![
+        [
+            "variant", "builder", "runtime", "libc", "uid", "shell", "database",
+        ]
+        .map(String::from),
+    ];
     for row in &rows {
         let id = if row.default {
             format!("{} (default)", row.id)

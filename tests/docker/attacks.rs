@@ -38,7 +38,7 @@ pub struct Target {
 /// `static` (a different libc path).
 fn targets() -> Vec<Target> {
     let wanted = std::env::var("CARGO_MICROSERVICE_ATTACK_VARIANTS")
-        .unwrap_or_else(|_| "distroless-trixie,static-trixie".to_owned());
+        .unwrap_or_else(|_| "distroless-trixie-none,static-trixie-none".to_owned());
     let wanted: Vec<&str> = wanted.split(',').map(str::trim).collect();
     let targets: Vec<Target> = Variant::matrix()
         .into_iter()

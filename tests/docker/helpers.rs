@@ -30,7 +30,7 @@ pub fn render(variant: &Variant, root: &Path) -> PathBuf {
 }
 
 /// The variants in the order that reuses Docker's cache best: grouped by builder image.
-/// `CARGO_MICROSERVICE_VARIANTS=alpine,static-trixie` narrows it (the GitHub matrix runs one
+/// `CARGO_MICROSERVICE_VARIANTS=alpine-none,static-trixie-postgres` narrows it (the GitHub matrix runs one
 /// variant per job).
 pub fn build_order() -> Vec<Variant> {
     let mut variants = Variant::matrix();
