@@ -497,7 +497,7 @@ fn every_rendered_project_passes_fmt_clippy_and_its_own_tests() {
                 "test postgres::while_the_database_is_away_requests_get_a_json_503_within_the_acquire_timeout ... ok"
             }
             Database::Memory => {
-                "test memory::posting_past_max_users_is_a_json_507_and_reading_still_works ... ok"
+                "test in_memory::posting_past_max_users_is_a_json_507_and_reading_still_works ... ok"
             }
         };
         for expected in [
