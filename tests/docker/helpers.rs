@@ -355,3 +355,69 @@ pub fn probe_users_api(port: u16) -> Result<String, String> {
         "POST 201 at {location}, read back, 409 on a taken email, listed"
     ))
 }
+
+/// PostgreSQL beside a service that runs on the host network: the same host network, listening
+/// on 127.0.0.1 only, with no limits; removed when dropped.
+pub struct HostPostgres {
+    container: String,
+    port: u16,
+}
+
+impl HostPostgres {
+    /// Starts `image` (made available first) and waits until it accepts connections.
+    pub fn start(image: &str) -> HostPostgres {
+        ensure_base_image(image).unwrap_or_else(|why| panic!("{image}: {why}"));
+        let port = free_port();
+        let container = cargo_microservice::docker::docker_ok(&[
+            "run",
+            "--detach",
+            "--network",
+            "host",
+            "--env",
+            "POSTGRES_USER=orders",
+            "--env",
+            "POSTGRES_PASSWORD=orders",
+            "--env",
+            "POSTGRES_DB=orders",
+            image,
+            "postgres",
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            &format!("port={port}"),
+        ])
+        .unwrap();
+        let postgres = HostPostgres { container, port };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while cargo_microservice::docker::docker_ok(&[
+            "exec",
+            &postgres.container,
+            "pg_isready",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ])
+        .is_err()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{image} did not accept connections within 60 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        postgres
+    }
+
+    /// The `DATABASE_URL` a service on the host network reaches it with.
+    pub fn url(&self) -> String {
+        format!("postgres://orders:orders@127.0.0.1:{}/orders", self.port)
+    }
+}
+
+impl Drop for HostPostgres {
+    fn drop(&mut self) {
+        let _ =
+            cargo_microservice::docker::docker_ok(&["rm", "--force", "--volumes", &self.container]);
+    }
+}
