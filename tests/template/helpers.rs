@@ -77,6 +77,10 @@ pub fn cargo_in(project: &Path, args: &[&str]) -> Command {
     command
         .current_dir(project)
         .env("CARGO_TARGET_DIR", shared_target_dir())
+        // Fourteen projects' test binaries: without debug info and incremental caches they take
+        // a few GB less disk and link faster; nothing here reads a backtrace.
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
+        .env("CARGO_INCREMENTAL", "0")
         .env("DATABASE_URL", database_url())
         .args(args);
     command
