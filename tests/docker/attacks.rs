@@ -27,43 +27,25 @@ const CLIENT_LOG_LIMIT: usize = 16 * 1024;
 /// How long each attack lasts.
 const ATTACK: Duration = Duration::from_secs(4);
 
-/// One service to attack: a variant, and what else its container needs.
+/// One service to attack: a variant, and what else its container needs (pg: a database).
 pub struct Target {
     pub variant: Variant,
     /// Extra `--env` values for the container.
     pub env: Vec<String>,
-    /// A variant with a database attacks with its database up; it goes with the target.
-    _database: Option<HostPostgres>,
 }
 
-/// `CARGO_MICROSERVICE_ATTACK_VARIANTS` (comma-separated ids) or the default variant, with its
-/// database up, and `static` without one (a different libc path and the in-memory store).
+/// `CARGO_MICROSERVICE_ATTACK_VARIANTS` (comma-separated ids) or the default variant and
+/// `static` (a different libc path).
 fn targets() -> Vec<Target> {
     let wanted = std::env::var("CARGO_MICROSERVICE_ATTACK_VARIANTS")
-        .unwrap_or_else(|_| "distroless-trixie-postgres,static-trixie-none".to_owned());
+        .unwrap_or_else(|_| "distroless-trixie-none,static-trixie-none".to_owned());
     let wanted: Vec<&str> = wanted.split(',').map(str::trim).collect();
     let targets: Vec<Target> = Variant::matrix()
         .into_iter()
         .filter(|variant| wanted.contains(&variant.id().as_str()))
-        .map(|variant| match variant.postgres_image() {
-            Some(image) => {
-                let database = HostPostgres::start(&image);
-                Target {
-                    variant,
-                    // The first scenario's service migrates the fresh database; later ones find
-                    // it migrated.
-                    env: vec![
-                        format!("DATABASE_URL={}", database.url()),
-                        "RUN_MIGRATIONS=true".to_owned(),
-                    ],
-                    _database: Some(database),
-                }
-            }
-            None => Target {
-                variant,
-                env: Vec::new(),
-                _database: None,
-            },
+        .map(|variant| Target {
+            variant,
+            env: Vec::new(),
         })
         .collect();
     assert!(
@@ -182,15 +164,6 @@ impl Outcome {
 
 fn run_scenario(tag: &str, target: &Target, attack: Attack) -> Outcome {
     let service = OnLoopback::start(tag, &target.env);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !matches!(docker::http_get(service.admin_port, "/ready"), Ok((200, _))) {
-        assert!(
-            Instant::now() < deadline,
-            "not ready within 30 s: {}",
-            service.container.logs_tail(20)
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
     // Idle after a little real traffic, as a service in use would be.
     for _ in 0..50 {
         let _ = docker::http_get(service.port, "/users/42");
