@@ -30,6 +30,9 @@ pub struct Service {
     pub healthcheck: bool,
     /// A restart policy other than `"no"`.
     pub restart: bool,
+    /// A job, not a server: another service waits for it to exit 0
+    /// (`depends_on: {<name>: {condition: service_completed_successfully}}`).
+    pub awaited_to_complete: bool,
     pub privileged: bool,
     pub cap_drop: Vec<String>,
     pub security_opt: Vec<String>,
@@ -100,17 +103,26 @@ struct ServiceFields {
     cap_drop: Option<Vec<Value>>,
     security_opt: Option<Vec<Value>>,
     ports: Option<Vec<Spanned<Value>>>,
+    depends_on: Option<Value>,
 }
 
 impl Compose {
     pub fn parse(text: &str) -> Result<Compose> {
         let file: File = serde_saphyr::from_str(text).context("not a valid compose file")?;
+        let mut awaited = Vec::new();
         let mut services: Vec<Service> = file
             .services
             .unwrap_or_default()
             .into_iter()
-            .map(|(name, fields)| service(name, fields.unwrap_or_default()))
+            .map(|(name, fields)| {
+                let fields = fields.unwrap_or_default();
+                awaited.extend(awaited_to_complete(fields.depends_on.as_ref()));
+                service(name, fields)
+            })
             .collect();
+        for service in &mut services {
+            service.awaited_to_complete = awaited.contains(&service.name);
+        }
         services.sort_by_key(|service| service.line);
         Ok(Compose {
             services,
@@ -158,6 +170,8 @@ fn service(name: Spanned<String>, fields: ServiceFields) -> Service {
             .restart
             .as_ref()
             .is_some_and(|restart| restart.as_str() != Some("no") && !restart.is_null()),
+        // Known only once every service is read: `Compose::parse` sets it.
+        awaited_to_complete: false,
         privileged: fields.privileged.as_ref().and_then(Value::as_bool) == Some(true),
         cap_drop: strings(fields.cap_drop),
         security_opt: strings(fields.security_opt),
@@ -169,6 +183,20 @@ fn service(name: Spanned<String>, fields: ServiceFields) -> Service {
             .collect(),
         name: name.value,
     }
+}
+
+/// The services a `depends_on` waits on to exit 0. The list form only waits for a start.
+fn awaited_to_complete(depends_on: Option<&Value>) -> Vec<String> {
+    let Some(Value::Object(services)) = depends_on else {
+        return Vec::new();
+    };
+    services
+        .iter()
+        .filter(|(_, wait)| {
+            wait.get("condition").and_then(Value::as_str) == Some("service_completed_successfully")
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// A port in the short (`[IP:][HOST:]CONTAINER[/PROTOCOL]`) or the long syntax.
@@ -336,6 +364,28 @@ mod tests {
         .unwrap();
         assert!(!compose.services[0].healthcheck);
         assert!(!compose.services[0].restart);
+    }
+
+    #[test]
+    fn a_service_waited_on_to_complete_is_a_job() {
+        let compose = Compose::parse(
+            "services:\n  app:\n    build: .\n    depends_on:\n      migrate:\n        condition: service_completed_successfully\n      db:\n        condition: service_healthy\n  migrate:\n    build: .\n  db:\n    image: db:1\n  cache:\n    image: cache:1\n",
+        )
+        .unwrap();
+        let awaited: Vec<(&str, bool)> = compose
+            .services
+            .iter()
+            .map(|service| (service.name.as_str(), service.awaited_to_complete))
+            .collect();
+        assert_eq!(
+            awaited,
+            [
+                ("app", false),
+                ("migrate", true),
+                ("db", false),
+                ("cache", false)
+            ]
+        );
     }
 
     #[test]

@@ -143,6 +143,7 @@ fn every_rendered_variant_of_the_template_has_no_finding_at_all() {
             root.display().to_string(),
         ];
         args.extend(["--base".to_owned(), variant.base.to_string()]);
+        args.extend(["--database".to_owned(), variant.database.to_string()]);
         if let Some(debian) = variant.debian {
             args.extend(["--debian".to_owned(), debian.to_string()]);
         }

@@ -8,7 +8,7 @@ pub const RULE: Rule = Rule {
     title: "panic = \"abort\" without a restart policy",
     why: "With panic = \"abort\" a panic ends the process, and with no restart policy the service stays down.",
     fix: "Add `restart: unless-stopped` to the compose service.",
-    explain: "panic = \"abort\" makes binaries smaller and faster but turns every panic into a process exit. Something must bring the service back: a compose restart policy or an orchestrator.",
+    explain: "panic = \"abort\" makes binaries smaller and faster but turns every panic into a process exit. Something must bring the service back: a compose restart policy or an orchestrator. A one-shot job (a migration that another service waits for with `condition: service_completed_successfully`) is exempt: it is meant to exit, a restart policy would run it again, and a failure already stops what waits for it.",
     check: Check::Compose(check),
 };
 
@@ -29,7 +29,7 @@ fn check(context: &ComposeContext, report: &mut Report) {
         return;
     }
     for service in &context.compose.services {
-        if service.builds_here && !service.restart {
+        if service.builds_here && !service.restart && !service.awaited_to_complete {
             report.at(
                 service.line,
                 format!(
@@ -56,6 +56,24 @@ mod tests {
     fn fires_without_restart() {
         let fixture = aborting("services:\n  app:\n    build: .\n", "abort");
         assert_eq!(fixture.findings(&RULE), ["compose.yaml:2"]);
+    }
+
+    #[test]
+    fn fires_on_a_server_another_service_only_waits_to_start() {
+        let fixture = aborting(
+            "services:\n  web:\n    build: .\n    restart: always\n    depends_on:\n      api:\n        condition: service_healthy\n  api:\n    build: .\n",
+            "abort",
+        );
+        assert_eq!(fixture.findings(&RULE), ["compose.yaml:8"]);
+    }
+
+    #[test]
+    fn near_miss_a_one_shot_job_awaited_to_complete() {
+        let fixture = aborting(
+            "services:\n  web:\n    build: .\n    restart: always\n    depends_on:\n      migrate:\n        condition: service_completed_successfully\n  migrate:\n    build: .\n    command: [\"migrate\"]\n    restart: \"no\"\n",
+            "abort",
+        );
+        assert!(fixture.findings(&RULE).is_empty());
     }
 
     #[test]
