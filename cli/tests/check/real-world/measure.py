@@ -4,7 +4,11 @@ real-world corpus: per rule, the labelled defects, how many were found, recall, 
 alarms per 10 files.
 
     python3 cli/tests/check/real-world/measure.py CACHE [--check BIN] [--hadolint] [--trivy]
-        [--details] [--json FILE]
+        [--details] [--json FILE] [--heldout | --corpus FILE ...]
+
+`--heldout` measures heldout.toml (files the rules were not tuned on) instead of corpus.toml;
+`--corpus` may be given more than once, and with two or more corpora the per-rule table puts
+them side by side.
 
 CACHE holds each entry's files as CACHE/<owner>+<name>/<commit>/<path in the repository>
 (see README.md for how it is made). Nothing here builds or runs the projects' code.
@@ -124,7 +128,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("cache", help="directory holding <owner>+<name>/<commit>/ snapshots")
     parser.add_argument("--check", default=None, help="the cargo-microservice binary")
-    parser.add_argument("--corpus", default=str(HERE / "corpus.toml"))
+    parser.add_argument("--corpus", action="append", help="a corpus file (repeatable; default corpus.toml)")
+    parser.add_argument("--heldout", action="store_true", help="measure heldout.toml")
     parser.add_argument("--hadolint", action="store_true", help="also run hadolint (on PATH)")
     parser.add_argument("--trivy", action="store_true", help="also run `trivy config` (on PATH)")
     parser.add_argument("--details", action="store_true", help="list every miss and false alarm")
@@ -134,14 +139,26 @@ def main():
     binary = args.check or str(HERE.parents[3] / "target" / "debug" / "cargo-microservice")
     if not Path(binary).exists() and shutil.which(binary) is None:
         sys.exit(f"{binary} not found: build it (cargo build -p cargo-microservice) or pass --check")
-    entries = tomllib.loads(Path(args.corpus).read_text())["entry"]
+    corpora = args.corpus or []
+    if args.heldout:
+        corpora.append(str(HERE / "heldout.toml"))
+    corpora = corpora or [str(HERE / "corpus.toml")]
+    if len(corpora) > 1:
+        if args.hadolint or args.trivy or args.json:
+            sys.exit("--hadolint, --trivy and --json take one corpus")
+        return side_by_side(binary, args.cache, corpora, args.details)
+    return measure(binary, args.cache, corpora[0], args)
+
+
+def run_entries(binary, cache, entries, args):
+    """Every tool's findings per entry id, and the entries check failed on."""
     tools = ["check"] + (["hadolint"] if args.hadolint else []) + (["trivy"] if args.trivy else [])
     results = {tool: {} for tool in tools}
     errors = []
     with tempfile.TemporaryDirectory(prefix="real-world-") as scratch:
         for entry in entries:
             project = Path(scratch) / entry["id"]
-            stage(entry, args.cache, project)
+            stage(entry, cache, project)
             found, error = run_check(binary, project)
             results["check"][entry["id"]] = found
             if error:
@@ -150,7 +167,61 @@ def main():
                 results["hadolint"][entry["id"]] = run_hadolint(project)
             if args.trivy:
                 results["trivy"][entry["id"]] = run_trivy(project)
+    return tools, results, errors
 
+
+def print_details(misses, alarms):
+    for rule in RULES:
+        if not misses[rule] and not alarms[rule]:
+            continue
+        print(f"\n## {rule}")
+        for entry_id, count, reasons in misses[rule]:
+            print(f"- missed {count} in {entry_id}: " + " / ".join(reasons))
+        for entry_id, count, texts in alarms[rule]:
+            print(f"- {count} false in {entry_id}: " + " / ".join(texts))
+
+
+def side_by_side(binary, cache, corpora, details):
+    """check alone on several corpora, one column group per corpus."""
+    class Only:
+        hadolint = trivy = False
+    scored = []
+    for corpus in corpora:
+        entries = tomllib.loads(Path(corpus).read_text())["entry"]
+        _, results, errors = run_entries(binary, cache, entries, Only)
+        for error in errors:
+            print(f"ERROR {Path(corpus).name}: {error}")
+        scored.append((Path(corpus).name, len(entries), score(entries, results["check"]), bool(errors)))
+    header, rule_line = "| rule |", "| --- |"
+    for name, files, _, _ in scored:
+        header += f" {name} labelled | found | recall | false | FP/10 |"
+        rule_line += " --- | --- | --- | --- | --- |"
+    print(header)
+    print(rule_line)
+    totals = [Counter() for _ in scored]
+    for rule in RULES:
+        line = f"| {rule} |"
+        for (name, files, (table, _, _), _), total in zip(scored, totals):
+            row = table[rule]
+            total.update(row)
+            line += (f" {row['labelled']} | {row['found']} | {ratio(row['found'], row['labelled'])} |"
+                     f" {row['false']} | {per_ten(row['false'], row['files'])} |")
+        print(line)
+    line = "| all |"
+    for (name, files, _, _), total in zip(scored, totals):
+        line += (f" {total['labelled']} | {total['found']} | {ratio(total['found'], total['labelled'])} |"
+                 f" {total['false']} | {per_ten(total['false'], files)} |")
+    print(line)
+    if details:
+        for name, _, (_, misses, alarms), _ in scored:
+            print(f"\n# {name}")
+            print_details(misses, alarms)
+    return 1 if any(failed for *_, failed in scored) else 0
+
+
+def measure(binary, cache, corpus, args):
+    entries = tomllib.loads(Path(corpus).read_text())["entry"]
+    tools, results, errors = run_entries(binary, cache, entries, args)
     scored = {tool: score(entries, results[tool]) for tool in tools}
     mapped = {"check": set(RULES), "hadolint": set(HADOLINT.values()), "trivy": set(TRIVY.values())}
     header = "| rule | labelled | check found | recall | false | FP/10 files |"
@@ -191,17 +262,12 @@ def main():
 
     if args.details:
         _, misses, alarms = scored["check"]
-        for rule in RULES:
-            if not misses[rule] and not alarms[rule]:
-                continue
-            print(f"\n## {rule}")
-            for entry_id, count, reasons in misses[rule]:
-                print(f"- missed {count} in {entry_id}: " + " / ".join(reasons))
-            for entry_id, count, texts in alarms[rule]:
-                print(f"- {count} false in {entry_id}: " + " / ".join(texts))
+        print_details(misses, alarms)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     return 1 if errors else 0
+
+
 
 
 if __name__ == "__main__":
