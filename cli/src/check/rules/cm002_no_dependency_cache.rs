@@ -96,9 +96,19 @@ fn compiles(text: &str, rust_image: bool) -> bool {
             || (has(&["cargo", "install"]) && words.iter().any(|w| w.starts_with("--path")))
             || has(&["wasm-pack", "build"])
             || (rust_image
-                && words.iter().any(|word| matches!(*word, "make" | "just"))
+                && command_word(&words).is_some_and(|word| matches!(word, "make" | "just"))
                 && !words.contains(&"fetch"))
     })
+}
+
+/// The program a shell command runs: its first word after `VAR=value` assignments and the
+/// wrappers that run another program (`env`, `time`, `sudo`, `exec`). `make` in
+/// `apt-get install make` is a package, not a build.
+fn command_word<'a>(words: &[&'a str]) -> Option<&'a str> {
+    words
+        .iter()
+        .copied()
+        .find(|word| !word.contains('=') && !matches!(*word, "env" | "time" | "sudo" | "exec"))
 }
 
 /// A RUN that writes placeholder sources to build only the dependencies.
@@ -130,6 +140,8 @@ mod tests {
             "FROM rust:1.95-trixie AS builder\nCOPY . app\nRUN cd app && make\n",
             "FROM rust:1.95-trixie AS builder\nCOPY Cargo.toml .\nCOPY crates crates\nRUN cargo build --release\n",
             "FROM rust:1.95-trixie AS builder\nCOPY . .\nRUN --mount=type=cache,target=/usr/local/cargo/registry cargo build --release\n",
+            // make and just installed as packages or tools build nothing.
+            "FROM rust:1.95-trixie AS builder\nRUN apt-get install -y clang make\nRUN cargo install just\nCOPY . .\nRUN cargo install --path .\n",
         ] {
             assert_eq!(Fixture::dockerfile(text).findings(&RULE).len(), 1, "{text}");
         }
@@ -142,6 +154,8 @@ mod tests {
             "FROM rust:1.95-trixie AS builder\nCOPY . .\nRUN --mount=type=cache,target=/app/target cargo build --release\n",
             "FROM rust:1.95-trixie AS cacher\nRUN cargo chef cook --release\nFROM rust:1.95-trixie AS builder\nCOPY . .\nCOPY --from=cacher /app/target target\nRUN cargo build --release\n",
             "FROM rust:1.95-trixie AS builder\nCOPY Cargo.toml .\nCOPY migrations migrations\nRUN mkdir src && echo 'fn main() {}' > src/main.rs && cargo build --release\nCOPY src src\nRUN cargo build --release\n",
+            // A make recipe run on the manifests alone builds the dependencies.
+            "FROM rust:1.95-trixie AS builder\nCOPY Cargo.toml Cargo.lock build.mk ./\nRUN CARGO_TERM_COLOR=never make -f build.mk deps\nCOPY . .\nRUN make -f build.mk release\n",
         ] {
             assert!(
                 Fixture::dockerfile(text).findings(&RULE).is_empty(),
