@@ -152,6 +152,32 @@ const ROLLING: [&str; 10] = [
     "nightly",
 ];
 
+/// Rust toolchain images other than `rust` and cargo-chef's: their tags name a target or a
+/// channel (`x86_64-musl`, `stable`), and a Rust version only when pinned
+/// (`x86_64-musl-stable-1.97.1`, `1.85.0-stable`). Without one they follow stable Rust.
+const RUST_BUILDERS: [&str; 4] = [
+    "muslrust",
+    "rust-musl",
+    "rust-musl-cross",
+    "rust-musl-builder",
+];
+
+/// The Rust version a builder's tag names, in any of its `-` separated words.
+fn tag_rust_version(tag: &str) -> Option<(u32, u32, Option<u32>)> {
+    tag.split('-').find_map(version_of)
+}
+
+/// Whether a tag names a day (`nightly-2024-05-01`): a dated nightly is a fixed toolchain.
+fn dated(tag: &str) -> bool {
+    let words: Vec<&str> = tag.split('-').collect();
+    words.windows(3).any(|day| {
+        let digits = |word: &str, length: usize| {
+            word.len() == length && word.chars().all(|c| c.is_ascii_digit())
+        };
+        digits(day[0], 4) && digits(day[1], 2) && digits(day[2], 2)
+    })
+}
+
 /// Why a reference floats, or `None` when it is pinned (a release tag or a digest).
 pub fn floating(reference: &str) -> Option<String> {
     if reference == "scratch" || reference.contains('@') || reference.is_empty() {
@@ -177,10 +203,12 @@ pub fn floating(reference: &str) -> Option<String> {
     if name == "rust" {
         return floating_rust_tag(tag).map(|why| format!("{reference}: {why}"));
     }
-    // `stable` after a version (`1.85.0-stable`) is a channel, not a moving target.
-    let versioned = tag
-        .split('-')
-        .any(|word| word.starts_with(|c: char| c.is_ascii_digit()) && word.contains('.'));
+    // `stable` after a version (`1.85.0-stable`) is a channel, not a moving target, and a
+    // dated `nightly-2024-05-01` is one day's toolchain.
+    let versioned = dated(tag)
+        || tag
+            .split('-')
+            .any(|word| word.starts_with(|c: char| c.is_ascii_digit()) && word.contains('.'));
     if let Some(word) = tag
         .split(['-', '.', '_'])
         .find(|word| ROLLING.contains(&word.to_ascii_lowercase().as_str()))
@@ -188,6 +216,11 @@ pub fn floating(reference: &str) -> Option<String> {
     {
         return Some(format!(
             "{reference}: `{word}` names a moving target, not a release"
+        ));
+    }
+    if RUST_BUILDERS.contains(&name) && tag_rust_version(tag).is_none() && !dated(tag) {
+        return Some(format!(
+            "{reference}: names no Rust version, so every Rust release changes it"
         ));
     }
     // A major-only version (`node:20`, `alpine:3`) moves with every minor release; a Debian
@@ -208,6 +241,9 @@ pub fn floating(reference: &str) -> Option<String> {
 
 /// Why a `rust:` tag floats: no Rust version (`alpine`, `slim-bookworm`) or a major-only one.
 fn floating_rust_tag(tag: &str) -> Option<&'static str> {
+    if dated(tag) {
+        return None;
+    }
     let version = tag.split('-').next().unwrap_or(tag);
     if version.is_empty() || !version.starts_with(|c: char| c.is_ascii_digit()) {
         return Some("names no Rust version, so every Rust release changes it");
@@ -393,7 +429,19 @@ pub fn facts(reference: &str) -> ImageFacts {
             shell: Some(true),
             ca_certificates: Some(true),
             is_rust_builder: true,
+            rust_version: tag_rust_version(tag).map(|(major, minor, _)| (major, minor)),
             static_openssl: true,
+            ..ImageFacts::default()
+        },
+        // messense/rust-musl-cross, ghcr.io/rust-cross/rust-musl-cross: Ubuntu with a musl
+        // cross toolchain as cargo's default target; its Dockerfile of today builds zlib but
+        // no OpenSSL (early tags had one).
+        "rust-musl-cross" => ImageFacts {
+            libc: Some(Libc::Musl),
+            shell: Some(true),
+            ca_certificates: Some(true),
+            is_rust_builder: true,
+            rust_version: tag_rust_version(tag).map(|(major, minor, _)| (major, minor)),
             ..ImageFacts::default()
         },
         _ => ImageFacts::default(),

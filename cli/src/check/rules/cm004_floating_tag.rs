@@ -47,6 +47,22 @@ mod tests {
     }
 
     #[test]
+    fn fires_on_a_musl_builder_tag_that_names_a_target_but_no_rust_version() {
+        let fixture = Fixture::dockerfile(
+            "FROM messense/rust-musl-cross:x86_64-musl AS amd64\nFROM ghcr.io/blackdex/rust-musl:aarch64-musl AS arm64\nFROM scratch\n",
+        );
+        assert_eq!(fixture.findings(&RULE), ["Dockerfile:1", "Dockerfile:2"]);
+    }
+
+    #[test]
+    fn near_miss_builder_tags_with_a_rust_version_or_a_nightly_date() {
+        let fixture = Fixture::dockerfile(
+            "FROM ghcr.io/blackdex/rust-musl:x86_64-musl-stable-1.97.1 AS a\nFROM clux/muslrust:1.85.0-stable AS b\nFROM rustlang/rust:nightly-2025-05-01-slim AS c\nFROM ghcr.io/blackdex/rust-musl:x86_64-musl-nightly-2025-05-01 AS d\n",
+        );
+        assert!(fixture.findings(&RULE).is_empty());
+    }
+
+    #[test]
     fn near_miss_a_digest_and_stage_names_also_from_args() {
         let fixture = Fixture::dockerfile(
             "ARG FLAVOUR=cpu\nFROM rust:1.95-trixie AS chef\nFROM chef AS build-cpu\nFROM build-${FLAVOUR} AS builder\nFROM build_${TARGETARCH}\nFROM debian@sha256:0123\n",
