@@ -16,13 +16,28 @@ pub struct Source<T> {
     pub parsed: T,
 }
 
-/// A dependency as declared: enough to tell which TLS stack it pulls in.
+/// A dependency as the build enables it: enough to tell which TLS stack it pulls in.
 #[derive(Debug, Clone, Default)]
 pub struct Dependency {
     pub default_features: bool,
+    /// Its own features and those the packages' enabled features turn on (`awc/rustls`).
     pub features: Vec<String>,
+    /// The version requirement as written (`0.12.8`, `^0.13`), when there is one.
+    pub version: Option<String>,
     pub manifest: String,
     pub line: usize,
+}
+
+impl Dependency {
+    /// The (major, minor) of its version requirement: `^0.12.8` is (0, 12).
+    pub fn major_minor(&self) -> Option<(u32, u32)> {
+        let requirement = self.version.as_deref()?;
+        let version = requirement.trim_start_matches(|c: char| !c.is_ascii_digit());
+        let mut numbers = version.split(['.', ',', ' ']);
+        let major = numbers.next()?.parse().ok()?;
+        let minor = numbers.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        Some((major, minor))
+    }
 }
 
 #[derive(Default)]
@@ -142,7 +157,7 @@ impl Project {
             .cloned()
             .collect();
         let cargo = match manifest_dir(root, &dockerfiles) {
-            Some(base) => Some(load_cargo(root, &base)?),
+            Some(base) => Some(load_cargo(root, &base, &requested_features(&dockerfiles))?),
             None => None,
         };
         let code_ports = code_ports(root);
@@ -332,7 +347,43 @@ fn manifest_dir(root: &Path, dockerfiles: &[Source<Model>]) -> Option<String> {
     (children.len() == 1).then(|| children[0].clone())
 }
 
-fn load_cargo(root: &Path, base: &str) -> Result<Cargo> {
+/// The features the Dockerfiles' cargo commands ask for (`--features a,b`, `-F a`,
+/// `--all-features`): `None` for all of them.
+pub fn requested_features(dockerfiles: &[Source<Model>]) -> Option<Vec<String>> {
+    let mut requested = Vec::new();
+    for instruction in dockerfiles
+        .iter()
+        .flat_map(|file| &file.parsed.file.instructions)
+        .filter(|i| i.keyword == "RUN")
+    {
+        let words = super::dockerfile::words(&instruction.script());
+        if !words.iter().any(|word| word == "cargo") {
+            continue;
+        }
+        for (index, word) in words.iter().enumerate() {
+            if word == "--all-features" {
+                return None;
+            }
+            let list = match word.strip_prefix("--features=") {
+                Some(list) => Some(list),
+                None if matches!(word.as_str(), "--features" | "-F") => {
+                    words.get(index + 1).map(String::as_str)
+                }
+                None => None,
+            };
+            if let Some(list) = list {
+                requested.extend(
+                    list.split([',', ' '])
+                        .filter(|feature| !feature.is_empty())
+                        .map(str::to_owned),
+                );
+            }
+        }
+    }
+    Some(requested)
+}
+
+fn load_cargo(root: &Path, base: &str, requested: &Option<Vec<String>>) -> Result<Cargo> {
     let in_base = |path: &str| {
         if base.is_empty() {
             path.to_owned()
@@ -443,21 +494,178 @@ fn load_cargo(root: &Path, base: &str) -> Result<Cargo> {
                 }
             }
         }
-        if let Some(dependencies) = table.get("dependencies").and_then(|d| d.as_table()) {
-            for (key, spec) in dependencies {
-                let (name, dependency) = dependency(key, spec, workspace_dependencies);
-                cargo.dependencies.insert(
-                    name,
-                    Dependency {
-                        manifest: manifest_path.clone(),
-                        line: dependency_line(text, key),
-                        ..dependency
-                    },
-                );
+    }
+    cargo.dependencies = enabled_dependencies(&packages, workspace_dependencies, requested);
+    Ok(cargo)
+}
+
+/// One package's `[features]` and `[dependencies]`, read for feature resolution.
+struct PackageFeatures {
+    name: String,
+    features: BTreeMap<String, Vec<String>>,
+    /// By the key the manifest uses: (dependency, optional, whether it is a path dependency).
+    dependencies: BTreeMap<String, (String, Dependency, bool, bool)>,
+}
+
+/// The dependencies a build enables, as cargo resolves features: every package's default
+/// features and those the Dockerfile asks for (`None`: all), followed through `[features]`
+/// (`dep:x`, `x/feature`, `x?/feature`, another feature, a member's `member/feature`). An
+/// optional dependency counts only when a feature enables it; one declared by several packages
+/// counts once, with the features of all (cargo unifies them).
+pub fn enabled_dependencies(
+    packages: &[(String, toml::Table, String)],
+    workspace_dependencies: Option<&toml::Table>,
+    requested: &Option<Vec<String>>,
+) -> BTreeMap<String, Dependency> {
+    let read: Vec<PackageFeatures> = packages
+        .iter()
+        .filter_map(|(dir, table, text)| {
+            let package = table.get("package")?.as_table()?;
+            let manifest = if dir.is_empty() {
+                "Cargo.toml".to_owned()
+            } else {
+                format!("{dir}/Cargo.toml")
+            };
+            let features = table
+                .get("features")
+                .and_then(|f| f.as_table())
+                .map(|features| {
+                    features
+                        .iter()
+                        .map(|(name, enables)| {
+                            let enables = enables
+                                .as_array()
+                                .map(|list| {
+                                    list.iter()
+                                        .filter_map(|e| e.as_str().map(str::to_owned))
+                                        .collect()
+                                })
+                                .unwrap_or_default();
+                            (name.clone(), enables)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let dependencies = table
+                .get("dependencies")
+                .and_then(|d| d.as_table())
+                .map(|dependencies| {
+                    dependencies
+                        .iter()
+                        .map(|(key, spec)| {
+                            let (name, mut dependency) =
+                                dependency(key, spec, workspace_dependencies);
+                            dependency.manifest = manifest.clone();
+                            dependency.line = dependency_line(text, key);
+                            let setting = |setting: &str| {
+                                spec.as_table().and_then(|t| t.get(setting)).is_some()
+                            };
+                            let optional = spec
+                                .as_table()
+                                .and_then(|t| t.get("optional"))
+                                .and_then(|o| o.as_bool())
+                                == Some(true);
+                            (key.clone(), (name, dependency, optional, setting("path")))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some(PackageFeatures {
+                name: package.get("name")?.as_str()?.to_owned(),
+                features,
+                dependencies,
+            })
+        })
+        .collect();
+    let package_index = |name: &str| read.iter().position(|package| package.name == name);
+    // (package, feature) pairs still to follow; every package's defaults to begin with.
+    let mut pending: Vec<(usize, String)> = Vec::new();
+    let mut enabled_features: BTreeSet<(usize, String)> = BTreeSet::new();
+    let mut enabled_optional: BTreeSet<(usize, String)> = BTreeSet::new();
+    let mut extra_features: BTreeMap<(usize, String), Vec<String>> = BTreeMap::new();
+    for (index, package) in read.iter().enumerate() {
+        pending.push((index, "default".to_owned()));
+        match requested {
+            None => pending.extend(package.features.keys().map(|f| (index, f.clone()))),
+            Some(requested) => {
+                for feature in requested {
+                    match feature.split_once('/') {
+                        Some((owner, feature)) if owner == package.name => {
+                            pending.push((index, feature.to_owned()))
+                        }
+                        Some(_) => {}
+                        None => pending.push((index, feature.clone())),
+                    }
+                }
+            }
+        }
+        // A member depended on with features turns those on in the member.
+        for (name, dependency, _, path) in package.dependencies.values() {
+            if let (true, Some(member)) = (*path, package_index(name)) {
+                pending.extend(dependency.features.iter().map(|f| (member, f.clone())));
             }
         }
     }
-    Ok(cargo)
+    while let Some((index, feature)) = pending.pop() {
+        if !enabled_features.insert((index, feature.clone())) {
+            continue;
+        }
+        let package = &read[index];
+        let Some(enables) = package.features.get(&feature) else {
+            // An optional dependency's implicit feature of the same name.
+            if package.dependencies.contains_key(&feature) {
+                enabled_optional.insert((index, feature));
+            }
+            continue;
+        };
+        for entry in enables {
+            if let Some(key) = entry.strip_prefix("dep:") {
+                enabled_optional.insert((index, key.to_owned()));
+            } else if let Some((key, dependency_feature)) = entry.split_once('/') {
+                let (key, weak) = match key.strip_suffix('?') {
+                    Some(key) => (key, true),
+                    None => (key, false),
+                };
+                if !weak {
+                    enabled_optional.insert((index, key.to_owned()));
+                }
+                extra_features
+                    .entry((index, key.to_owned()))
+                    .or_default()
+                    .push(dependency_feature.to_owned());
+                if let Some((name, _, _, true)) = package.dependencies.get(key)
+                    && let Some(member) = package_index(name)
+                {
+                    pending.push((member, dependency_feature.to_owned()));
+                }
+            } else {
+                pending.push((index, entry.clone()));
+            }
+        }
+    }
+    let mut enabled: BTreeMap<String, Dependency> = BTreeMap::new();
+    for (index, package) in read.iter().enumerate() {
+        for (key, (name, dependency, optional, _)) in &package.dependencies {
+            if *optional && !enabled_optional.contains(&(index, key.clone())) {
+                continue;
+            }
+            let mut dependency = dependency.clone();
+            if let Some(extra) = extra_features.get(&(index, key.clone())) {
+                dependency.features.extend(extra.iter().cloned());
+            }
+            match enabled.get_mut(name) {
+                Some(earlier) => {
+                    earlier.default_features |= dependency.default_features;
+                    earlier.features.extend(dependency.features);
+                    earlier.version = earlier.version.take().or(dependency.version);
+                }
+                None => {
+                    enabled.insert(name.clone(), dependency);
+                }
+            }
+        }
+    }
+    enabled
 }
 
 /// A dependency as cargo resolves its declaration: `foo.workspace = true` takes the
@@ -508,11 +716,18 @@ fn dependency(
         .and_then(|p| p.as_str())
         .unwrap_or(key)
         .to_owned();
+    let version = match spec {
+        toml::Value::String(version) => Some(version.clone()),
+        _ => setting("version")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
+    };
     (
         name,
         Dependency {
             default_features,
             features: all_features,
+            version,
             ..Dependency::default()
         },
     )
@@ -787,11 +1002,27 @@ impl Cargo {
     /// The crate that brings TLS in, and whether it links OpenSSL.
     pub fn tls(&self) -> Option<Tls> {
         let deps = &self.dependencies;
+        let has_feature = |test: &dyn Fn(&str) -> bool| {
+            deps.values()
+                .any(|dep| dep.features.iter().any(|feature| test(feature)))
+        };
+        // reqwest up to 0.12 calls rustls with webpki roots `rustls-tls` (0.13 renamed it).
         let embeds_roots = deps.contains_key("webpki-roots")
-            || deps.values().any(|dep| {
-                dep.features
-                    .iter()
-                    .any(|feature| feature.contains("webpki-roots"))
+            || has_feature(&|feature| feature.contains("webpki-roots"))
+            || deps
+                .get("reqwest")
+                .is_some_and(|reqwest| reqwest.features.iter().any(|f| f == "rustls-tls"));
+        // OpenSSL built from source into the binary: one `vendored` unifies for every user.
+        let vendored = ["openssl", "openssl-sys", "native-tls", "tokio-native-tls"]
+            .iter()
+            .filter_map(|name| deps.get(*name))
+            .any(|dep| dep.features.iter().any(|f| f == "vendored"))
+            || has_feature(&|feature| {
+                feature.ends_with("native-tls-vendored")
+                    || feature.ends_with("vendored-openssl")
+                    || feature.ends_with("openssl-vendored")
+                    || feature.ends_with("openssl/vendored")
+                    || feature.ends_with("native-tls/vendored")
             });
         for name in [
             "openssl",
@@ -803,19 +1034,24 @@ impl Cargo {
             if deps.contains_key(name) {
                 return Some(Tls {
                     crate_name: name.to_owned(),
-                    openssl: true,
+                    openssl: !vendored,
                     embeds_roots,
                 });
             }
         }
         if let Some(reqwest) = deps.get("reqwest") {
-            let native = reqwest.default_features
+            // reqwest's default TLS was native-tls up to 0.12 and is rustls from 0.13.
+            let rustls_by_default = reqwest
+                .major_minor()
+                .is_some_and(|version| version >= (0, 13));
+            let native = reqwest.default_features && !rustls_by_default
                 || reqwest.features.iter().any(|f| f.contains("native-tls"));
-            let rustls = reqwest.features.iter().any(|f| f.contains("rustls"));
+            let rustls = reqwest.default_features && rustls_by_default
+                || reqwest.features.iter().any(|f| f.contains("rustls"));
             if native || rustls {
                 return Some(Tls {
                     crate_name: "reqwest".into(),
-                    openssl: native && !reqwest.features.iter().any(|f| f == "native-tls-vendored"),
+                    openssl: native && !vendored,
                     embeds_roots,
                 });
             }

@@ -99,6 +99,36 @@ mod tests {
     }
 
     #[test]
+    fn fires_on_a_client_that_a_default_feature_enables() {
+        let fixture = Fixture::dockerfile("FROM scratch\nCOPY app /app\n").with_manifests(&[(
+            "Cargo.toml",
+            "[package]\nname = \"app\"\n[features]\ndefault = [\"client\"]\nclient = [\"dep:reqwest\"]\n[dependencies]\nreqwest = { version = \"0.13\", optional = true }\n",
+        )]);
+        assert_eq!(fixture.findings(&RULE), ["Dockerfile:1"]);
+    }
+
+    #[test]
+    fn near_miss_an_optional_client_no_feature_enables() {
+        let fixture = Fixture::dockerfile("FROM scratch\nCOPY app /app\n").with_manifests(&[(
+            "Cargo.toml",
+            "[package]\nname = \"app\"\n[features]\nclient = [\"dep:reqwest\"]\n[dependencies]\nreqwest = { version = \"0.13\", optional = true }\n",
+        )]);
+        assert!(fixture.findings(&RULE).is_empty());
+    }
+
+    #[test]
+    fn near_miss_roots_compiled_in_by_reqwest_0_12_or_a_package_feature() {
+        for manifest in [
+            "[package]\nname = \"app\"\n[dependencies]\nreqwest = { version = \"0.12.8\", default-features = false, features = [\"rustls-tls\"] }\n",
+            "[package]\nname = \"app\"\n[features]\ndefault = [\"tls\"]\ntls = [\"awc/rustls-0_23-webpki-roots\"]\n[dependencies]\nawc = \"3\"\n",
+        ] {
+            let fixture = Fixture::dockerfile("FROM scratch\nCOPY app /app\n")
+                .with_manifests(&[("Cargo.toml", manifest)]);
+            assert!(fixture.findings(&RULE).is_empty(), "{manifest}");
+        }
+    }
+
+    #[test]
     fn near_miss_the_bundle_copied_in() {
         let fixture = Fixture::dockerfile(
             "FROM scratch\nCOPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/\n",

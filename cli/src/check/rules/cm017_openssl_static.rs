@@ -71,6 +71,7 @@ mod tests {
             features: features.iter().map(|f| f.to_string()).collect(),
             manifest: "Cargo.toml".into(),
             line: 7,
+            ..Dependency::default()
         }
     }
 
@@ -89,6 +90,52 @@ mod tests {
             "FROM clux/muslrust:1.67.0 AS builder\nRUN cargo build --release\nFROM scratch\nCOPY --from=builder /app/target/x86_64-unknown-linux-musl/release/app /app\n",
         )
         .with_dependency("native-tls", dependency(&[], true));
+        assert!(fixture.findings(&RULE).is_empty());
+    }
+
+    const OPTIONAL_NATIVE_TLS: &str = "[package]\nname = \"app\"\n[features]\ndefault = [\"full\"]\nfull = []\nhttp-native-tls = [\"native-tls\"]\n[dependencies]\nnative-tls = { version = \"0.2\", optional = true }\n";
+
+    #[test]
+    fn fires_on_an_optional_native_tls_the_build_asks_for() {
+        let fixture = Fixture::dockerfile(&STATIC.replace(
+            "cargo build --release",
+            "cargo build --release --features \"full http-native-tls\"",
+        ))
+        .with_manifests(&[("Cargo.toml", OPTIONAL_NATIVE_TLS)]);
+        assert_eq!(fixture.findings(&RULE), ["Cargo.toml:8"]);
+    }
+
+    #[test]
+    fn near_miss_an_optional_native_tls_the_build_leaves_off() {
+        let fixture = Fixture::dockerfile(&STATIC.replace(
+            "cargo build --release",
+            "cargo build --release --features full",
+        ))
+        .with_manifests(&[("Cargo.toml", OPTIONAL_NATIVE_TLS)]);
+        assert!(fixture.findings(&RULE).is_empty());
+    }
+
+    #[test]
+    fn near_miss_openssl_vendored_through_the_workspace() {
+        let fixture = Fixture::dockerfile(STATIC).with_manifests(&[
+            (
+                "Cargo.toml",
+                "[workspace]\nmembers = [\"push\"]\n[workspace.dependencies]\nopenssl = { version = \"0.10\", features = [\"vendored\"] }\n",
+            ),
+            (
+                "push/Cargo.toml",
+                "[package]\nname = \"push\"\n[dependencies]\nopenssl.workspace = true\n",
+            ),
+        ]);
+        assert!(fixture.findings(&RULE).is_empty());
+    }
+
+    #[test]
+    fn near_miss_reqwest_0_13_whose_default_tls_is_rustls() {
+        let fixture = Fixture::dockerfile(STATIC).with_manifests(&[(
+            "Cargo.toml",
+            "[package]\nname = \"app\"\n[dependencies]\nreqwest = \"0.13\"\n",
+        )]);
         assert!(fixture.findings(&RULE).is_empty());
     }
 

@@ -448,6 +448,32 @@ spec:
             self
         }
 
+        /// The dependencies these manifests enable (`(path, text)`, the root's first), with
+        /// the features the fixture's Dockerfile builds with.
+        pub fn with_manifests(self, manifests: &[(&str, &str)]) -> Fixture {
+            let packages: Vec<(String, toml::Table, String)> = manifests
+                .iter()
+                .map(|(path, text)| {
+                    let dir = path.trim_end_matches("Cargo.toml").trim_end_matches('/');
+                    let table = toml::from_str(text).expect("a valid manifest");
+                    (dir.to_owned(), table, (*text).to_owned())
+                })
+                .collect();
+            let workspace_dependencies = packages[0]
+                .1
+                .get("workspace")
+                .and_then(|w| w.get("dependencies"))
+                .and_then(|d| d.as_table())
+                .cloned();
+            let requested = crate::check::project::requested_features(&self.project.dockerfiles);
+            let dependencies = crate::check::project::enabled_dependencies(
+                &packages,
+                workspace_dependencies.as_ref(),
+                &requested,
+            );
+            self.with_cargo(|cargo| cargo.dependencies = dependencies)
+        }
+
         pub fn with_dependency(self, name: &str, dependency: Dependency) -> Fixture {
             self.with_cargo(|cargo| {
                 cargo.dependencies.insert(name.to_owned(), dependency);
