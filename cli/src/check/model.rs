@@ -2,7 +2,7 @@
 //! resolved with their defaults and quoting, the final stage, what each stage builds and copies,
 //! and the facts of the image it runs on. Linear in the number of stages.
 
-use super::dockerfile::{Dockerfile, Instruction, words};
+use super::dockerfile::{Dockerfile, Form, Instruction, words};
 use super::images::{self, ImageFacts};
 use crate::variants::Libc;
 use std::collections::HashMap;
@@ -145,6 +145,27 @@ pub struct CopyFrom {
     pub paths: Vec<String>,
 }
 
+/// A COPY or ADD from the build context (no `--from`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextCopy {
+    /// Index into `Dockerfile::instructions`.
+    pub instruction: usize,
+    pub line: usize,
+    pub stage: usize,
+    /// The sources as written in either form, ARGs expanded where known, without the
+    /// destination and without heredocs (`COPY <<EOF`).
+    pub sources: Vec<String>,
+}
+
+impl ContextCopy {
+    /// Whether it sends the root of the context (`COPY . .`, `ADD ./ /app`).
+    pub fn whole_context(&self) -> bool {
+        self.sources
+            .iter()
+            .any(|source| matches!(source.as_str(), "." | "./"))
+    }
+}
+
 /// A build stage: from its `FROM` up to the next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stage {
@@ -181,6 +202,8 @@ pub struct Model {
     pub expanded: Vec<Option<String>>,
     /// The ARGs declared before the first FROM, with their defaults.
     pub global_args: Vars,
+    /// Every COPY and ADD from the build context, in file order.
+    pub context_copies: Vec<ContextCopy>,
 }
 
 impl Model {
@@ -194,6 +217,7 @@ impl Model {
         let mut names: HashMap<String, usize> = HashMap::new();
         let mut scope = Vars::default();
         let mut expanded_args: Vec<Option<String>> = vec![None; file.instructions.len()];
+        let mut context_copies = Vec::new();
         for (index, instruction) in file.instructions.iter().enumerate() {
             match instruction.keyword.as_str() {
                 "ARG" if stages.is_empty() => {
@@ -283,6 +307,16 @@ impl Model {
                         stage.opts_out_of_static |= script.contains("-crt-static");
                     }
                     if matches!(instruction.keyword.as_str(), "COPY" | "ADD")
+                        && instruction.flag("from").is_none()
+                    {
+                        context_copies.push(ContextCopy {
+                            instruction: index,
+                            line: instruction.line,
+                            stage: stage_count - 1,
+                            sources: copy_sources(expanded.as_deref().unwrap_or(&instruction.args)),
+                        });
+                    }
+                    if matches!(instruction.keyword.as_str(), "COPY" | "ADD")
                         && let Some(from) = instruction.flag("from")
                     {
                         let source = match scope.expand(from).or_else(|| global_args.expand(from)) {
@@ -295,12 +329,7 @@ impl Model {
                             },
                             None => CopySource::Unknown,
                         };
-                        let copy_words = words(expanded.as_deref().unwrap_or(&instruction.args));
-                        let paths = copy_words
-                            .iter()
-                            .take(copy_words.len().saturating_sub(1))
-                            .cloned()
-                            .collect();
+                        let paths = copy_sources(expanded.as_deref().unwrap_or(&instruction.args));
                         stage.copies_from.push(CopyFrom {
                             instruction: index,
                             line: instruction.line,
@@ -334,6 +363,7 @@ impl Model {
             stages,
             expanded: expanded_args,
             global_args,
+            context_copies,
         }
     }
 
@@ -428,38 +458,30 @@ impl Model {
         }
     }
 
-    /// Whether a COPY or ADD sends the root of the build context (`COPY . .`).
-    pub fn copies_context(&self) -> bool {
-        self.file.instructions.iter().any(|i| {
-            matches!(i.keyword.as_str(), "COPY" | "ADD")
-                && i.flag("from").is_none()
-                && i.args
-                    .split_whitespace()
-                    .next()
-                    .is_some_and(|source| source == "." || source == "./")
-        })
+    /// The first COPY or ADD that sends the root of the build context (`COPY . .`): where
+    /// findings about the context point.
+    pub fn context_copy(&self) -> Option<&ContextCopy> {
+        self.context_copies.iter().find(|copy| copy.whole_context())
     }
 
     /// Whether one stage's own COPY or ADD sends the root of the build context.
     pub fn stage_copies_context(&self, stage: &Stage) -> bool {
-        self.stage_instructions(stage).any(|i| {
-            matches!(i.keyword.as_str(), "COPY" | "ADD")
-                && i.flag("from").is_none()
-                && i.args
-                    .split_whitespace()
-                    .next()
-                    .is_some_and(|source| source == "." || source == "./")
-        })
-    }
-
-    /// The line of the first COPY from the build context, where context findings point.
-    pub fn first_local_copy_line(&self) -> usize {
-        self.file
-            .instructions
+        self.context_copies
             .iter()
-            .find(|i| i.keyword == "COPY" && i.flag("from").is_none())
-            .map_or(1, |i| i.line)
+            .any(|copy| copy.stage == stage.index && copy.whole_context())
     }
+}
+
+/// The sources of a COPY or ADD, in exec (`["a", "b", "/dst/"]`) or shell form, without
+/// the destination; heredocs (`<<EOF`) are not files of the context.
+fn copy_sources(args: &str) -> Vec<String> {
+    let mut words = match Form::parse(args) {
+        Form::Exec(words) => words,
+        Form::Shell(text) => words(&text),
+    };
+    words.pop();
+    words.retain(|word| !word.starts_with("<<"));
+    words
 }
 
 impl Stage {

@@ -26,13 +26,18 @@ fn check(context: &DockerfileContext, report: &mut Report) {
     for stage in &model.stages {
         let mut state = stage.parent.map(|p| progress[p]).unwrap_or_default();
         let rust_image = model.facts(stage).is_rust_builder;
-        for instruction in model.stage_instructions(stage) {
+        let copies = model
+            .context_copies
+            .iter()
+            .filter(|copy| copy.stage == stage.index);
+        let mut copies = copies.peekable();
+        for &index in &stage.instructions {
+            let instruction = model.instruction(index);
             let text = instruction.script();
             match instruction.keyword.as_str() {
                 "COPY" | "ADD" if instruction.flag("from").is_none() => {
-                    let words: Vec<&str> = instruction.args.split_whitespace().collect();
-                    let sources = &words[..words.len().saturating_sub(1)];
-                    if sources.iter().any(|source| is_source(source)) {
+                    let copy = copies.next_if(|copy| copy.instruction == index);
+                    if copy.is_some_and(|copy| copy.sources.iter().any(|s| is_source(s))) {
                         state.copied_sources = true;
                     }
                 }

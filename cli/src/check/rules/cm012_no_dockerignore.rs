@@ -13,10 +13,17 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &DockerfileContext, report: &mut Report) {
-    if context.dockerignore().is_none() && context.model.copies_context() {
+    if context.dockerignore().is_none()
+        && let Some(copy) = context.model.context_copy()
+    {
+        let instruction = context.model.instruction(copy.instruction);
         report.at(
-            context.model.first_local_copy_line(),
-            "`COPY . .` sends the whole directory, and there is no .dockerignore",
+            copy.line,
+            format!(
+                "`{} {}` sends the whole directory, and there is no .dockerignore",
+                instruction.keyword,
+                instruction.args.trim()
+            ),
         );
     }
 }
@@ -31,6 +38,17 @@ mod tests {
         let fixture =
             Fixture::dockerfile("FROM rust:1.95-trixie\nCOPY . .\n").with_dockerignore(None);
         assert_eq!(fixture.findings(&RULE), ["Dockerfile:2"]);
+    }
+
+    #[test]
+    fn fires_at_the_copy_of_the_whole_context_in_either_form() {
+        for text in [
+            "FROM rust:1.95-trixie\nCOPY Cargo.toml ./\nCOPY . /app/\n",
+            "FROM rust:1.95-trixie\nCOPY Cargo.toml ./\nCOPY [\".\", \"/app/\"]\n",
+        ] {
+            let fixture = Fixture::dockerfile(text).with_dockerignore(None);
+            assert_eq!(fixture.findings(&RULE), ["Dockerfile:3"], "{text}");
+        }
     }
 
     #[test]

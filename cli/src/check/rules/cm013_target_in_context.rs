@@ -14,7 +14,7 @@ pub const RULE: Rule = Rule {
 
 fn check(context: &DockerfileContext, report: &mut Report) {
     if let Some(ignore) = context.dockerignore()
-        && context.model.copies_context()
+        && context.model.context_copy().is_some()
         && !ignore.ignores("target")
     {
         report.in_file(

@@ -17,15 +17,15 @@ fn check(context: &DockerfileContext, report: &mut Report) {
     let Some(final_stage) = model.final_stage() else {
         return;
     };
-    if !model.copies_context() {
+    let Some(context_copy) = model.context_copy() else {
         return;
-    }
+    };
     // What reaches the image people pull: the context copied into the final stage's lineage,
     // or an env file copied over from a stage that had the context.
     let final_copies_context = model
         .lineage(final_stage)
         .any(|stage| model.stage_copies_context(stage));
-    let line = model.first_local_copy_line();
+    let line = context_copy.line;
     for env_file in &context.project.env_files {
         if context
             .dockerignore()

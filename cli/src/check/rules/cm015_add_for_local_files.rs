@@ -13,20 +13,15 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &DockerfileContext, report: &mut Report) {
-    for instruction in context
-        .model
-        .file
-        .instructions
-        .iter()
-        .filter(|i| i.keyword == "ADD")
-    {
-        let sources: Vec<&str> = instruction.args.split_whitespace().collect();
-        let local = sources
+    let model = context.model;
+    for copy in &model.context_copies {
+        let instruction = model.instruction(copy.instruction);
+        let local = copy
+            .sources
             .iter()
-            .take(sources.len().saturating_sub(1))
             .any(|source| !source.contains("://") && !source.starts_with("git@"));
-        if local {
-            report.at(instruction.line, format!("ADD {}", instruction.args.trim()));
+        if instruction.keyword == "ADD" && local {
+            report.at(copy.line, format!("ADD {}", instruction.args.trim()));
         }
     }
 }
