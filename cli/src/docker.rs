@@ -59,9 +59,20 @@ pub fn engine_problem() -> Option<String> {
 
 /// Builds `context` (its Dockerfile) with BuildKit as `tag`; returns how long it took.
 pub fn build(context: &Path, tag: &str) -> Result<Duration> {
+    build_file(context, None, tag)
+}
+
+/// `build` with a Dockerfile other than the context's `Dockerfile` (`-f docker/Dockerfile`).
+pub fn build_file(context: &Path, dockerfile: Option<&Path>, tag: &str) -> Result<Duration> {
     let started = Instant::now();
     let context_arg = context.to_string_lossy();
-    let out = output(&mut docker(&["build", "--tag", tag, &context_arg]))?;
+    let mut args = vec!["build", "--tag", tag];
+    let file_arg = dockerfile.map(|file| file.to_string_lossy());
+    if let Some(file) = &file_arg {
+        args.extend(["--file", file]);
+    }
+    args.push(&context_arg);
+    let out = output(&mut docker(&args))?;
     if !out.status.success() {
         let log = String::from_utf8_lossy(&out.stderr);
         let tail: Vec<&str> = log.lines().rev().take(30).collect();

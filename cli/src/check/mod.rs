@@ -67,25 +67,42 @@ pub fn run(root: &std::path::Path, options: &CheckOptions) -> anyhow::Result<Vec
         "{} is not a directory: pass the project's directory",
         root.display()
     );
-    let project =
-        Project::load(root).with_context(|| format!("while reading {}", root.display()))?;
-    anyhow::ensure!(
-        !project.dockerfiles.is_empty()
+    let reading = || format!("while reading {}", root.display());
+    let mut findings = Vec::new();
+    let mut anything = false;
+    let mut built = false;
+    for context in project::build_contexts(root).with_context(reading)? {
+        let top = context.dir.is_empty();
+        let dir = root.join(&context.dir);
+        // Kubernetes manifests are looked for once, from the top, wherever they are.
+        let project = Project::load(&dir, context.dockerfiles, top).with_context(reading)?;
+        anything |= !project.dockerfiles.is_empty()
             || project.cargo.is_some()
             || !project.compose.is_empty()
-            || !project.kubernetes.is_empty(),
+            || !project.kubernetes.is_empty();
+        let mut found = check(&project);
+        if options.with_hadolint {
+            for file in &project.dockerfiles {
+                found.extend(hadolint(&dir, &file.path)?);
+            }
+        }
+        if options.build && !built && !project.dockerfiles.is_empty() {
+            found.extend(rules::build_and_prove(&project)?);
+            built = true;
+        }
+        if !top {
+            for finding in &mut found {
+                finding.file = format!("{}/{}", context.dir, finding.file);
+            }
+        }
+        findings.extend(found);
+    }
+    anyhow::ensure!(
+        anything,
         "{} has no Dockerfile, Cargo.toml, compose file or Kubernetes manifest to check",
         root.display()
     );
-    let mut findings = check(&project);
-    if options.with_hadolint {
-        for file in &project.dockerfiles {
-            findings.extend(hadolint(root, &file.path)?);
-        }
-    }
-    if options.build {
-        findings.extend(rules::build_and_prove(&project)?);
-    }
+    findings.sort_by(|a, b| (&a.file, a.line, &a.rule).cmp(&(&b.file, b.line, &b.rule)));
     Ok(findings)
 }
 

@@ -93,28 +93,146 @@ const COMPOSE_FILES: [&str; 8] = [
     "docker-compose.override.yaml",
 ];
 
+/// Directories no Dockerfile of the service's own lives in: build output, dependencies, and
+/// test fixtures (images of the databases a test suite talks to, say).
+const NOT_SEARCHED: [&str; 7] = [
+    "target",
+    "node_modules",
+    "vendor",
+    "tests",
+    "test",
+    "testdata",
+    "fixtures",
+];
+
+/// How deep below the checked directory Dockerfiles are looked for (`docker/`,
+/// `deploy/build/`, `crates/gateway/docker/`).
+const DOCKERFILE_DEPTH: usize = 3;
+
+/// A build context and the Dockerfiles built from it.
+pub struct BuildContext {
+    /// Relative to the checked directory, `/` separated; `""` for the directory itself.
+    pub dir: String,
+    /// Paths relative to `dir`.
+    pub dockerfiles: Vec<Source<Model>>,
+}
+
+/// Every Dockerfile in `root` and its subdirectories (up to three levels, not hidden ones or
+/// those in `NOT_SEARCHED`), grouped by the build context each is built from. A Dockerfile
+/// in a subdirectory is built from the checked directory (`docker build -f docker/Dockerfile
+/// .`, the usual way) unless what it copies is found in its own directory and not at the top
+/// (`COPY rootfs /` beside docker/rootfs/), or nothing says and its directory is a Cargo
+/// project of its own. The checked directory comes first, even with no Dockerfile.
+pub fn build_contexts(root: &Path) -> Result<Vec<BuildContext>> {
+    let mut found: Vec<String> = Vec::new();
+    let mut pending = vec![(String::new(), 0)];
+    while let Some((dir, depth)) = pending.pop() {
+        for entry in fs_err::read_dir(root.join(&dir))?.filter_map(|entry| entry.ok()) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let relative = if dir.is_empty() {
+                name.clone()
+            } else {
+                format!("{dir}/{name}")
+            };
+            let path = entry.path();
+            if path.is_dir() {
+                if depth < DOCKERFILE_DEPTH
+                    && !name.starts_with('.')
+                    && !NOT_SEARCHED.contains(&name.as_str())
+                    && !entry.file_type().is_ok_and(|kind| kind.is_symlink())
+                {
+                    pending.push((relative, depth + 1));
+                }
+            } else if is_dockerfile(&name) {
+                anyhow::ensure!(
+                    path.is_file(),
+                    "{relative} is a symbolic link to {}, which does not exist: point it at \
+                     the Dockerfile or remove it",
+                    fs_err::read_link(&path)
+                        .map_or_else(|_| "?".into(), |t| t.display().to_string())
+                );
+                found.push(relative);
+            }
+        }
+    }
+    found.sort();
+    let mut contexts = vec![BuildContext {
+        dir: String::new(),
+        dockerfiles: Vec::new(),
+    }];
+    for relative in found {
+        let text = read_text(root, &relative)?;
+        let parsed = Model::parse(&text);
+        anyhow::ensure!(
+            !parsed.stages.is_empty(),
+            "{relative} has no FROM instruction, so it is not a Dockerfile Docker can build: \
+             start it with `FROM <image>`, or rename it if it is something else"
+        );
+        let (dir, name) = relative.rsplit_once('/').unwrap_or(("", &relative));
+        let context = if dir.is_empty() || builds_from_the_top(root, dir, &parsed) {
+            String::new()
+        } else {
+            dir.to_owned()
+        };
+        let path = if context.is_empty() {
+            relative.clone()
+        } else {
+            name.to_owned()
+        };
+        let source = Source { path, text, parsed };
+        match contexts.iter_mut().find(|c| c.dir == context) {
+            Some(existing) => existing.dockerfiles.push(source),
+            None => contexts.push(BuildContext {
+                dir: context,
+                dockerfiles: vec![source],
+            }),
+        }
+    }
+    Ok(contexts)
+}
+
+/// Whether a Dockerfile in `dir` is built from the top directory rather than its own: what
+/// its COPY and ADD instructions take from the context is found there more often.
+fn builds_from_the_top(root: &Path, dir: &str, model: &Model) -> bool {
+    let sources: Vec<String> = model
+        .context_copies
+        .iter()
+        .flat_map(|copy| &copy.sources)
+        .map(|source| {
+            source
+                .trim_start_matches("./")
+                .trim_end_matches('/')
+                .to_owned()
+        })
+        .filter(|source| {
+            !source.is_empty()
+                && source != "."
+                && !source.contains(['$', '*', '?', '['])
+                && !source.contains("://")
+        })
+        .collect();
+    let found_in = |base: &Path| sources.iter().filter(|s| base.join(s).exists()).count();
+    let (top, own) = (found_in(root), found_in(&root.join(dir)));
+    top > own || (top == own && !root.join(dir).join("Cargo.toml").is_file())
+}
+
 impl Project {
-    pub fn load(root: &Path) -> Result<Project> {
+    /// The project at `root` with these Dockerfiles (paths relative to `root`): its
+    /// Cargo.toml, compose files and ignore files, and, with `kubernetes`, the manifests
+    /// anywhere below it.
+    pub fn load(root: &Path, dockerfiles: Vec<Source<Model>>, kubernetes: bool) -> Result<Project> {
         let mut names: Vec<String> = fs_err::read_dir(root)?
             .filter_map(|entry| entry.ok())
             .filter(|entry| entry.path().is_file())
             .map(|entry| entry.file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        let mut dockerfiles = Vec::new();
-        for name in names.iter().filter(|name| is_dockerfile(name)) {
-            let text = read_text(root, name)?;
-            let parsed = Model::parse(&text);
-            anyhow::ensure!(
-                !parsed.stages.is_empty(),
-                "{name} has no FROM instruction, so it is not a Dockerfile Docker can build: \
-                 start it with `FROM <image>`, or rename it if it is something else"
-            );
-            dockerfiles.push(Source {
-                path: name.clone(),
-                parsed,
-                text,
-            });
+        // `<Dockerfile>.dockerignore` sits beside its Dockerfile, which may be deeper.
+        for file in &dockerfiles {
+            let own = format!("{}.dockerignore", file.path);
+            if own.contains('/') && root.join(&own).is_file() {
+                names.push(own);
+            }
         }
         let mut compose = Vec::new();
         for name in names
@@ -161,7 +279,11 @@ impl Project {
             None => None,
         };
         let code_ports = code_ports(root);
-        let kubernetes = kubernetes_manifests(root)?;
+        let kubernetes = if kubernetes {
+            kubernetes_manifests(root)?
+        } else {
+            Vec::new()
+        };
         let code_routes = code_routes(root);
         Ok(Project {
             root: root.to_owned(),
@@ -276,7 +398,19 @@ fn read_text(root: &Path, name: &str) -> Result<String> {
 }
 
 fn is_dockerfile(name: &str) -> bool {
-    if name.ends_with(".dockerignore") {
+    // Templates (`Dockerfile.j2`) are not what Docker builds; what they render to is.
+    const NOT_DOCKERFILES: [&str; 9] = [
+        ".dockerignore",
+        ".j2",
+        ".jinja",
+        ".jinja2",
+        ".tmpl",
+        ".tpl",
+        ".template",
+        ".hbs",
+        ".liquid",
+    ];
+    if NOT_DOCKERFILES.iter().any(|suffix| name.ends_with(suffix)) {
         return false;
     }
     name == "Dockerfile"
@@ -317,19 +451,19 @@ fn manifest_dir(root: &Path, dockerfiles: &[Source<Model>]) -> Option<String> {
     let has_manifest = |dir: &str| !dir.is_empty() && root.join(dir).join("Cargo.toml").is_file();
     let mut copied: Vec<String> = dockerfiles
         .iter()
-        .flat_map(|file| &file.parsed.file.instructions)
-        .filter(|i| i.keyword == "COPY" && i.flag("from").is_none())
-        .flat_map(|i| {
-            let words: Vec<&str> = i.args.split_whitespace().collect();
-            words[..words.len().saturating_sub(1)]
+        .flat_map(|file| {
+            let model = &file.parsed;
+            model
+                .context_copies
                 .iter()
-                .map(|source| {
-                    source
-                        .trim_start_matches("./")
-                        .trim_end_matches('/')
-                        .to_owned()
-                })
-                .collect::<Vec<_>>()
+                .filter(|copy| model.instruction(copy.instruction).keyword == "COPY")
+                .flat_map(|copy| &copy.sources)
+        })
+        .map(|source| {
+            source
+                .trim_start_matches("./")
+                .trim_end_matches('/')
+                .to_owned()
         })
         .filter(|dir| has_manifest(dir))
         .collect();

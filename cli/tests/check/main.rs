@@ -395,6 +395,32 @@ fn a_file_that_is_not_a_dockerfile_is_refused_with_exit_2_like_a_bad_manifest() 
 }
 
 #[test]
+fn a_dockerfile_link_to_nowhere_is_refused_with_exit_2_and_named() {
+    for at in ["Dockerfile", "docker/Dockerfile"] {
+        let project = scratch_copy(
+            "seed-article",
+            &format!("dangling-{}", at.replace('/', "-")),
+        );
+        if at != "Dockerfile" {
+            std::fs::create_dir_all(project.join("docker")).unwrap();
+        }
+        std::fs::remove_file(project.join("Dockerfile")).unwrap();
+        std::os::unix::fs::symlink("/nonexistent/Dockerfile", project.join(at)).unwrap();
+
+        let output = run(&mut cli(&["check", &project.display().to_string()]));
+
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{at}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "{at} is a symbolic link to /nonexistent/Dockerfile"
+            )),
+            "{at}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn an_invalid_workspace_member_manifest_is_refused_with_exit_2() {
     let project = scratch_copy("workspace-member-binary", "broken-member");
     std::fs::write(

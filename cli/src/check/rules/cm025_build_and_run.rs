@@ -40,7 +40,8 @@ pub fn build_and_prove(project: &Project) -> anyhow::Result<Vec<Finding>> {
     let line = model.final_stage().map_or(1, |stage| stage.line);
     let fail =
         |step: &str, why: String| Finding::of(&RULE, &file.path, line, format!("{step}: {why}"));
-    if let Err(error) = docker::build(&project.root, &tag) {
+    let dockerfile = project.root.join(&file.path);
+    if let Err(error) = docker::build_file(&project.root, Some(&dockerfile), &tag) {
         return Ok(vec![fail("build", format!("{error:#}"))]);
     }
     let final_stage = model.final_stage().expect("a built Dockerfile has a stage");

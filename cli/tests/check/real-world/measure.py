@@ -40,13 +40,14 @@ def is_dockerfile(name):
 
 def stage(entry, cache, into):
     """The entry's build context as check reads a project: the context directory, with the
-    entry's Dockerfile as its only top-level Dockerfile."""
+    entry's Dockerfile as its only Dockerfile, at the top."""
     snapshot = Path(cache) / entry["repo"].replace("/", "+") / entry["commit"]
     context = snapshot / entry["context"]
     if not context.is_dir():
         sys.exit(f"{entry['id']}: {context} is missing; make the cache first (README.md)")
     shutil.copytree(context, into, symlinks=True)
-    for child in into.iterdir():
+    # check also reads Dockerfiles in subdirectories; only the entry's is measured.
+    for child in list(into.rglob("*")):
         if is_dockerfile(child.name) and not child.is_dir():
             child.unlink()
     (into / "Dockerfile").write_bytes((snapshot / entry["dockerfile"]).read_bytes())

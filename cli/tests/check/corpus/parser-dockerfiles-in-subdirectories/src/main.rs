@@ -1,0 +1,3 @@
+fn main() {
+    let _listener = std::net::TcpListener::bind("0.0.0.0:8080");
+}
