@@ -127,7 +127,14 @@ pub fn build_contexts(root: &Path) -> Result<Vec<BuildContext>> {
     let mut found: Vec<String> = Vec::new();
     let mut pending = vec![(String::new(), 0)];
     while let Some((dir, depth)) = pending.pop() {
-        for entry in fs_err::read_dir(root.join(&dir))?.filter_map(|entry| entry.ok()) {
+        // A subdirectory this user cannot list (a database's bind mount, owned by its uid
+        // with mode 700) holds no Dockerfile of the service; only the top must be readable.
+        let entries = match fs_err::read_dir(root.join(&dir)) {
+            Ok(entries) => entries,
+            Err(_) if !dir.is_empty() => continue,
+            Err(error) => return Err(error.into()),
+        };
+        for entry in entries.filter_map(|entry| entry.ok()) {
             let name = entry.file_name().to_string_lossy().into_owned();
             let relative = if dir.is_empty() {
                 name.clone()

@@ -420,6 +420,45 @@ fn a_dockerfile_link_to_nowhere_is_refused_with_exit_2_and_named() {
     }
 }
 
+/// A directory check cannot list, as a database's bind mount is (uid 999, mode 700): the
+/// project is still checked. Root reads everything, so as root check runs as nobody.
+#[test]
+fn a_subdirectory_check_cannot_read_is_passed_over() {
+    use std::os::unix::fs::PermissionsExt;
+    let project = scratch_copy("seed-article", "unreadable-subdirectory");
+    let (readable, expected) = findings(&project);
+    let pgdata = project.join("pgdata");
+    std::fs::create_dir(&pgdata).unwrap();
+    std::fs::write(pgdata.join("Dockerfile"), "not a Dockerfile\n").unwrap();
+    let as_root = run_ok(Command::new("id").arg("-u")).stdout == b"0\n";
+    let mut command = if as_root {
+        // Everything on the way to the project must be open to nobody.
+        if let Some(closed) = project
+            .ancestors()
+            .find(|dir| std::fs::metadata(dir).unwrap().permissions().mode() & 0o005 != 0o005)
+        {
+            eprintln!("SKIPPED: {} is closed to other users", closed.display());
+            return;
+        }
+        let mut command = Command::new("setpriv");
+        command.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
+        command.arg(env!("CARGO_BIN_EXE_cargo-microservice"));
+        command
+    } else {
+        clean_command(env!("CARGO_BIN_EXE_cargo-microservice"))
+    };
+    let closed = if as_root { 0o700 } else { 0o000 };
+    std::fs::set_permissions(&pgdata, std::fs::Permissions::from_mode(closed)).unwrap();
+
+    let output = run(command.args(["check", &project.display().to_string(), "--format", "json"]));
+
+    std::fs::set_permissions(&pgdata, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), readable.status.code(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["findings"].as_array().unwrap().len(), expected.len());
+}
+
 #[test]
 fn an_invalid_workspace_member_manifest_is_refused_with_exit_2() {
     let project = scratch_copy("workspace-member-binary", "broken-member");
