@@ -117,8 +117,9 @@ pub struct BuildContext {
     pub dockerfiles: Vec<Source<Model>>,
 }
 
-/// Every Dockerfile in `root` and its subdirectories (up to three levels, not hidden ones or
-/// those in `NOT_SEARCHED`), grouped by the build context each is built from. A Dockerfile
+/// Every Dockerfile in `root` and its subdirectories (up to three levels, not hidden ones,
+/// those in `NOT_SEARCHED` or cargo-generate templates), grouped by the build context each
+/// is built from. A Dockerfile
 /// in a subdirectory is built from the checked directory (`docker build -f docker/Dockerfile
 /// .`, the usual way) unless what it copies is found in its own directory and not at the top
 /// (`COPY rootfs /` beside docker/rootfs/), or nothing says and its directory is a Cargo
@@ -143,10 +144,12 @@ pub fn build_contexts(root: &Path) -> Result<Vec<BuildContext>> {
             };
             let path = entry.path();
             if path.is_dir() {
+                // A cargo-generate template's files are rendered before anything builds them.
                 if depth < DOCKERFILE_DEPTH
                     && !name.starts_with('.')
                     && !NOT_SEARCHED.contains(&name.as_str())
                     && !entry.file_type().is_ok_and(|kind| kind.is_symlink())
+                    && !path.join("cargo-generate.toml").is_file()
                 {
                     pending.push((relative, depth + 1));
                 }
