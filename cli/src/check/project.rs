@@ -109,6 +109,46 @@ const NOT_SEARCHED: [&str; 7] = [
 /// `deploy/build/`, `crates/gateway/docker/`).
 const DOCKERFILE_DEPTH: usize = 3;
 
+/// The files below `root` (anything not a directory), relative to it with `/` separators,
+/// sorted: at most `depth` directories down, into those `descend` allows (given the path and
+/// the name). Links to directories are not followed, so the walk stays in the project; a
+/// subdirectory that cannot be listed (a database's bind mount, owned by its uid with mode
+/// 700) is passed over, and only `root` itself must be readable.
+fn files_below(
+    root: &Path,
+    depth: usize,
+    descend: impl Fn(&Path, &str) -> bool,
+) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    let mut pending = vec![(String::new(), 0)];
+    while let Some((dir, level)) = pending.pop() {
+        let entries = match fs_err::read_dir(root.join(&dir)) {
+            Ok(entries) => entries,
+            Err(_) if !dir.is_empty() => continue,
+            Err(error) => return Err(error.into()),
+        };
+        for entry in entries.filter_map(|entry| entry.ok()) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let relative = if dir.is_empty() {
+                name.clone()
+            } else {
+                format!("{dir}/{name}")
+            };
+            let path = entry.path();
+            let linked = entry.file_type().is_ok_and(|kind| kind.is_symlink());
+            if path.is_dir() {
+                if level < depth && !linked && descend(&path, &name) {
+                    pending.push((relative, level + 1));
+                }
+            } else {
+                found.push(relative);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
 /// A build context and the Dockerfiles built from it.
 pub struct BuildContext {
     /// Relative to the checked directory, `/` separated; `""` for the directory itself.
@@ -125,47 +165,27 @@ pub struct BuildContext {
 /// (`COPY rootfs /` beside docker/rootfs/), or nothing says and its directory is a Cargo
 /// project of its own. The checked directory comes first, even with no Dockerfile.
 pub fn build_contexts(root: &Path) -> Result<Vec<BuildContext>> {
-    let mut found: Vec<String> = Vec::new();
-    let mut pending = vec![(String::new(), 0)];
-    while let Some((dir, depth)) = pending.pop() {
-        // A subdirectory this user cannot list (a database's bind mount, owned by its uid
-        // with mode 700) holds no Dockerfile of the service; only the top must be readable.
-        let entries = match fs_err::read_dir(root.join(&dir)) {
-            Ok(entries) => entries,
-            Err(_) if !dir.is_empty() => continue,
-            Err(error) => return Err(error.into()),
-        };
-        for entry in entries.filter_map(|entry| entry.ok()) {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let relative = if dir.is_empty() {
-                name.clone()
-            } else {
-                format!("{dir}/{name}")
-            };
-            let path = entry.path();
-            if path.is_dir() {
-                // A cargo-generate template's files are rendered before anything builds them.
-                if depth < DOCKERFILE_DEPTH
-                    && !name.starts_with('.')
-                    && !NOT_SEARCHED.contains(&name.as_str())
-                    && !entry.file_type().is_ok_and(|kind| kind.is_symlink())
-                    && !path.join("cargo-generate.toml").is_file()
-                {
-                    pending.push((relative, depth + 1));
-                }
-            } else if is_dockerfile(&name) {
-                anyhow::ensure!(
-                    path.is_file(),
-                    "{relative} is a symbolic link to {}, which does not exist: point it at \
-                     the Dockerfile or remove it",
-                    fs_err::read_link(&path)
-                        .map_or_else(|_| "?".into(), |t| t.display().to_string())
-                );
-                found.push(relative);
-            }
+    let searched = |path: &Path, name: &str| {
+        // A cargo-generate template's files are rendered before anything builds them.
+        !name.starts_with('.')
+            && !NOT_SEARCHED.contains(&name)
+            && !path.join("cargo-generate.toml").is_file()
+    };
+    let mut found = Vec::new();
+    for relative in files_below(root, DOCKERFILE_DEPTH, searched)? {
+        let name = relative.rsplit('/').next().unwrap_or(&relative);
+        if !is_dockerfile(name) {
+            continue;
         }
+        let path = root.join(&relative);
+        anyhow::ensure!(
+            path.is_file(),
+            "{relative} is a symbolic link to {}, which does not exist: point it at the \
+             Dockerfile or remove it",
+            fs_err::read_link(&path).map_or_else(|_| "?".into(), |t| t.display().to_string())
+        );
+        found.push(relative);
     }
-    found.sort();
     let mut contexts = vec![BuildContext {
         dir: String::new(),
         dockerfiles: Vec::new(),
@@ -288,13 +308,14 @@ impl Project {
             Some(base) => Some(load_cargo(root, &base, &requested_features(&dockerfiles))?),
             None => None,
         };
-        let code_ports = code_ports(root);
+        let code = code(root);
+        let code_ports = code_ports(&code);
         let kubernetes = if kubernetes {
             kubernetes_manifests(root)?
         } else {
             Vec::new()
         };
-        let code_routes = code_routes(root);
+        let code_routes = code_routes(&code);
         Ok(Project {
             root: root.to_owned(),
             dockerfiles,
@@ -953,76 +974,58 @@ fn normalise(path: &Path) -> PathBuf {
     out
 }
 
-/// Ports the code binds by default: `"0.0.0.0:8080"`, `("0.0.0.0", 8080)`, `PORT: u16 = 8080`.
-/// Every `.yaml`/`.yml` file under `root` (not in `target/`, `.git/` or another hidden
-/// directory, at most five levels down) that holds a Kubernetes object.
+/// Every `.yaml`/`.yml` file under `root` (not in `target/`, `node_modules/`, `.git/` or another
+/// hidden directory, at most five levels down) that holds a Kubernetes object.
 fn kubernetes_manifests(root: &Path) -> Result<Vec<Source<Manifests>>> {
+    let searched =
+        |_: &Path, name: &str| !name.starts_with('.') && name != "target" && name != "node_modules";
     let mut found = Vec::new();
-    let mut pending = vec![(root.to_path_buf(), 0)];
-    while let Some((dir, depth)) = pending.pop() {
-        let Ok(entries) = fs_err::read_dir(&dir) else {
+    for relative in files_below(root, 5, searched)? {
+        let name = relative.rsplit('/').next().unwrap_or(&relative);
+        let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+        if !yaml || COMPOSE_FILES.contains(&name) || !root.join(&relative).is_file() {
             continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if path.is_dir() {
-                if depth < 5 && !name.starts_with('.') && name != "target" && name != "node_modules"
-                {
-                    pending.push((path, depth + 1));
-                }
-                continue;
-            }
-            let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
-            if !yaml || COMPOSE_FILES.contains(&name.as_str()) {
-                continue;
-            }
-            let relative = path
-                .strip_prefix(root)
-                .unwrap_or(&path)
-                .to_string_lossy()
-                .replace('\\', "/");
-            let text = read_text(root, &relative)?;
-            if let Some(parsed) =
-                Manifests::parse(&text).with_context(|| format!("while reading {relative}"))?
-            {
-                found.push(Source {
-                    path: relative,
-                    text,
-                    parsed,
-                });
-            }
+        }
+        let text = read_text(root, &relative)?;
+        if let Some(parsed) =
+            Manifests::parse(&text).with_context(|| format!("while reading {relative}"))?
+        {
+            found.push(Source {
+                path: relative,
+                text,
+                parsed,
+            });
         }
     }
-    found.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(found)
+}
+
+/// The service's Rust sources under `src/`, read once for the ports and routes they name:
+/// (path relative to the project, text). Files that cannot be read are left out.
+fn code(root: &Path) -> Vec<(String, String)> {
+    files_below(&root.join("src"), usize::MAX, |_, _| true)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|relative| relative.ends_with(".rs"))
+        .filter_map(|relative| {
+            let text = fs_err::read_to_string(root.join("src").join(&relative)).ok()?;
+            Some((format!("src/{relative}"), text))
+        })
+        .collect()
 }
 
 /// The paths the service's code routes, read from `src/`: actix-web's `resource("/p")`,
 /// `route("/p", ...)`, `#[get("/p")]` and the like, axum's `.route("/p", ...)`.
-fn code_routes(root: &Path) -> Vec<String> {
+fn code_routes(code: &[(String, String)]) -> Vec<String> {
     let mut routes = Vec::new();
-    let mut pending = vec![root.join("src")];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = fs_err::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|ext| ext == "rs")
-                && let Ok(text) = fs_err::read_to_string(&path)
-            {
-                for opening in ["resource(\"", "route(\"", "get(\"", "head(\""] {
-                    for (at, _) in text.match_indices(opening) {
-                        let rest = &text[at + opening.len()..];
-                        if let Some(end) = rest.find('"')
-                            && rest.starts_with('/')
-                        {
-                            routes.push(rest[..end].to_owned());
-                        }
-                    }
+    for (_, text) in code {
+        for opening in ["resource(\"", "route(\"", "get(\"", "head(\""] {
+            for (at, _) in text.match_indices(opening) {
+                let rest = &text[at + opening.len()..];
+                if let Some(end) = rest.find('"')
+                    && rest.starts_with('/')
+                {
+                    routes.push(rest[..end].to_owned());
                 }
             }
         }
@@ -1032,45 +1035,25 @@ fn code_routes(root: &Path) -> Vec<String> {
     routes
 }
 
-fn code_ports(root: &Path) -> Vec<(u16, String, usize)> {
+/// Ports the code binds by default: `"0.0.0.0:8080"`, `("0.0.0.0", 8080)`, `PORT: u16 = 8080`.
+fn code_ports(code: &[(String, String)]) -> Vec<(u16, String, usize)> {
     let mut ports: Vec<(bool, u16, String, usize)> = Vec::new();
-    let mut pending = vec![root.join("src")];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = fs_err::read_dir(&dir) else {
+    for (relative, text) in code {
+        // Test helpers (`testing.rs`, `test_utils.rs`) bind and call what they like.
+        let name = relative.rsplit('/').next().unwrap_or(relative);
+        if name.contains("test") {
             continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-                continue;
-            }
-            // Test helpers (`testing.rs`, `test_utils.rs`) bind and call what they like.
-            let test_helper = path
-                .file_name()
-                .is_some_and(|name| name.to_string_lossy().contains("test"));
-            if path.extension().is_none_or(|ext| ext != "rs") || test_helper {
-                continue;
-            }
-            let Ok(text) = fs_err::read_to_string(&path) else {
-                continue;
-            };
-            let relative = path
-                .strip_prefix(root)
-                .unwrap_or(&path)
-                .to_string_lossy()
-                .replace('\\', "/");
-            // Test modules bind what they like; the service's default is in the code above them.
-            let lines: Vec<&str> = text
-                .lines()
-                .take_while(|line| !line.contains("#[cfg(test)]"))
-                .collect();
-            for (index, line) in lines.iter().enumerate() {
-                if let Some(port) = declared_port(&lines[index..]) {
-                    ports.push((false, port, relative.clone(), index + 1));
-                } else if let Some(port) = port_in(line) {
-                    ports.push((true, port, relative.clone(), index + 1));
-                }
+        }
+        // Test modules bind what they like; the service's default is in the code above them.
+        let lines: Vec<&str> = text
+            .lines()
+            .take_while(|line| !line.contains("#[cfg(test)]"))
+            .collect();
+        for (index, line) in lines.iter().enumerate() {
+            if let Some(port) = declared_port(&lines[index..]) {
+                ports.push((false, port, relative.clone(), index + 1));
+            } else if let Some(port) = port_in(line) {
+                ports.push((true, port, relative.clone(), index + 1));
             }
         }
     }
