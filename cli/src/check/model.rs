@@ -464,6 +464,49 @@ impl Model {
         self.context_copies.iter().find(|copy| copy.whole_context())
     }
 
+    /// The ports the final stage's lineage EXPOSEs (`8080`, `8080/tcp`, ARGs expanded), with
+    /// the line of each EXPOSE, in file order.
+    pub fn exposed_ports(&self) -> Vec<(u16, usize)> {
+        let Some(stage) = self.final_stage() else {
+            return Vec::new();
+        };
+        let mut chain: Vec<&Stage> = self.lineage(stage).collect();
+        chain.reverse();
+        chain
+            .iter()
+            .flat_map(|stage| &stage.instructions)
+            .filter(|&&index| self.instruction(index).keyword == "EXPOSE")
+            .flat_map(|&index| {
+                let instruction = self.instruction(index);
+                let args = self.expanded[index].as_deref().unwrap_or(&instruction.args);
+                words(args)
+                    .into_iter()
+                    .filter_map(|port| port.split('/').next()?.parse().ok())
+                    .map(move |port| (port, instruction.line))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// The value the final stage's environment gives `name` (its lineage's last ENV of it,
+    /// ARGs expanded; `ENV NAME value` and `ENV NAME=value` alike), when the file says.
+    pub fn final_env(&self, name: &str) -> Option<String> {
+        let stage = self.final_stage()?;
+        let mut chain: Vec<&Stage> = self.lineage(stage).collect();
+        chain.reverse();
+        chain
+            .iter()
+            .flat_map(|stage| &stage.instructions)
+            .filter(|&&index| self.instruction(index).keyword == "ENV")
+            .flat_map(|&index| {
+                let instruction = self.instruction(index);
+                env_pairs(self.expanded[index].as_deref().unwrap_or(&instruction.args))
+            })
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value)
+            .next_back()
+    }
+
     /// Whether one stage's own COPY or ADD sends the root of the build context.
     pub fn stage_copies_context(&self, stage: &Stage) -> bool {
         self.context_copies

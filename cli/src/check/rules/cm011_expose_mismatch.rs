@@ -14,29 +14,10 @@ pub const RULE: Rule = Rule {
 
 fn check(context: &DockerfileContext, report: &mut Report) {
     let model = context.model;
-    let Some(final_stage) = model.final_stage() else {
-        return;
-    };
-    let final_instructions = model.lineage_instructions(final_stage);
-    let exposed: Vec<(u16, usize)> = final_instructions
-        .iter()
-        .filter(|i| i.keyword == "EXPOSE")
-        .flat_map(|i| {
-            i.args
-                .split_whitespace()
-                .filter_map(|p| p.split('/').next()?.parse().ok())
-                .map(move |port| (port, i.line))
-        })
-        .collect();
-    let env_port = final_instructions
-        .iter()
-        .filter(|i| i.keyword == "ENV")
-        .find_map(|i| {
-            i.args
-                .split_whitespace()
-                .find_map(|pair| pair.strip_prefix("PORT="))
-                .and_then(|port| port.trim_matches('"').parse::<u16>().ok())
-        });
+    let exposed = model.exposed_ports();
+    let env_port = model
+        .final_env("PORT")
+        .and_then(|port| port.trim().parse::<u16>().ok());
     let listening =
         env_port.or_else(|| context.project.code_ports.first().map(|(port, _, _)| *port));
     if let (Some(port), Some((_, line))) = (listening, exposed.first())
@@ -68,8 +49,23 @@ mod tests {
     }
 
     #[test]
+    fn fires_when_expose_takes_its_port_from_an_arg() {
+        let fixture =
+            Fixture::dockerfile("FROM debian:trixie-slim\nARG PORT=3000\nEXPOSE ${PORT}/tcp\n");
+        assert_eq!(fixture.findings(&RULE), ["Dockerfile:3"]);
+    }
+
+    #[test]
     fn near_miss_env_port_sets_the_port() {
-        let fixture = Fixture::dockerfile("FROM debian:trixie-slim\nENV PORT=3000\nEXPOSE 3000\n");
-        assert!(fixture.findings(&RULE).is_empty());
+        for text in [
+            "FROM debian:trixie-slim\nENV PORT=3000\nEXPOSE 3000\n",
+            "FROM debian:trixie-slim\nENV PORT 3000\nEXPOSE 3000\n",
+            "FROM debian:trixie-slim AS base\nARG LISTEN=3000\nENV PORT=\"${LISTEN}\"\nFROM base\nEXPOSE ${PORT}\n",
+        ] {
+            assert!(
+                Fixture::dockerfile(text).findings(&RULE).is_empty(),
+                "{text}"
+            );
+        }
     }
 }

@@ -46,18 +46,9 @@ pub fn build_and_prove(project: &Project) -> anyhow::Result<Vec<Finding>> {
     }
     let final_stage = model.final_stage().expect("a built Dockerfile has a stage");
     let port = model
-        .lineage_instructions(final_stage)
-        .iter()
-        .filter(|i| i.keyword == "EXPOSE")
-        .find_map(|i| {
-            i.args
-                .split_whitespace()
-                .next()?
-                .split('/')
-                .next()?
-                .parse()
-                .ok()
-        })
+        .exposed_ports()
+        .first()
+        .map(|(port, _)| *port)
         .unwrap_or(8080);
     let expectations = docker::Expectations {
         port,

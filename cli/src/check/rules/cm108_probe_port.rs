@@ -14,24 +14,12 @@ pub const RULE: Rule = Rule {
 
 /// The ports the project's Dockerfiles EXPOSE in their final stages.
 fn exposed(project: &Project) -> Vec<u16> {
-    let mut ports = Vec::new();
-    for dockerfile in &project.dockerfiles {
-        let model = &dockerfile.parsed;
-        let Some(stage) = model.final_stage() else {
-            continue;
-        };
-        for instruction in model.lineage_instructions(stage) {
-            if instruction.keyword == "EXPOSE" {
-                ports.extend(
-                    instruction
-                        .args
-                        .split_whitespace()
-                        .filter_map(|port| port.split('/').next()?.parse::<u16>().ok()),
-                );
-            }
-        }
-    }
-    ports
+    project
+        .dockerfiles
+        .iter()
+        .flat_map(|dockerfile| dockerfile.parsed.exposed_ports())
+        .map(|(port, _)| port)
+        .collect()
 }
 
 fn check(context: &KubernetesContext, report: &mut Report) {
