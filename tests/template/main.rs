@@ -5,6 +5,7 @@ mod helpers;
 mod kubernetes;
 mod observability;
 
+use cargo_microservice::check::model::Model;
 use helpers::*;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -168,36 +169,31 @@ fn every_dockerfile_pins_its_images_and_runs_a_non_root_exec_form_entrypoint() {
         let id = project.variant.id();
         let dockerfile = std::fs::read_to_string(project.dir.join("Dockerfile")).unwrap();
         let name = project.variant.project_name();
-        let mut stages = BTreeSet::new();
-        for line in dockerfile.lines().filter(|line| line.starts_with("FROM ")) {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            assert_eq!(
-                words.len(),
-                4,
-                "{id}: {line:?} is not `FROM <image> AS <stage>`"
+        // Read with check's own model: the crate has one Dockerfile parser.
+        let model = Model::parse(&dockerfile);
+        for stage in &model.stages {
+            assert!(
+                stage.name.is_some(),
+                "{id}: FROM {} names no stage",
+                stage.base_raw
             );
-            let image = words[1];
-            if !stages.contains(image) && image != "scratch" {
-                let (name, tag) = image
-                    .rsplit_once(':')
-                    .unwrap_or_else(|| panic!("{id}: {image} has no tag"));
-                // `latest` and a bare major (`rust:1`) move under you; a release does not
-                // (rust:1.95-trixie, debian:trixie-slim, alpine:3.23, cc-debian13:nonroot).
-                assert!(
-                    tag != "latest" && !tag.chars().all(|c| c.is_ascii_digit()),
-                    "{id}: {name}:{tag} floats"
-                );
-            }
-            stages.insert(words[3]);
+        }
+        for image in model.external_images() {
+            let (name, tag) = image
+                .rsplit_once(':')
+                .unwrap_or_else(|| panic!("{id}: {image} has no tag"));
+            // `latest` and a bare major (`rust:1`) move under you; a release does not
+            // (rust:1.95-trixie, debian:trixie-slim, alpine:3.23, cc-debian13:nonroot).
+            assert!(
+                tag != "latest" && !tag.chars().all(|c| c.is_ascii_digit()),
+                "{id}: {name}:{tag} floats"
+            );
         }
         assert!(
             dockerfile.contains("cargo install cargo-chef --locked --version 0."),
             "{id}: cargo-chef unpinned"
         );
-        let user = dockerfile
-            .lines()
-            .find_map(|line| line.strip_prefix("USER "))
-            .unwrap();
+        let user = model.last_in_final("USER").unwrap().args.as_str();
         let uid: u32 = user.split(':').next().unwrap().parse().unwrap();
         assert_eq!(
             uid,
@@ -220,14 +216,10 @@ fn every_dockerfile_pins_its_images_and_runs_a_non_root_exec_form_entrypoint() {
         let variant = project.variant;
         let builder = format!("FROM {} AS chef\n", variant.builder_image("1.95"));
         assert!(dockerfile.contains(&builder), "{id}: no {builder}");
-        let runtime = dockerfile
-            .lines()
-            .rfind(|line| line.starts_with("FROM "))
-            .unwrap();
-        let expected_runtime = variant.runtime_image();
+        let runtime = model.final_stage().unwrap();
         assert_eq!(
-            runtime,
-            format!("FROM {expected_runtime} AS runtime"),
+            (runtime.image(), runtime.name.as_deref()),
+            (variant.runtime_image().as_str(), Some("runtime")),
             "{id}"
         );
         // And on the database's image, which the compose file runs.
