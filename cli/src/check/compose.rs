@@ -23,6 +23,8 @@ pub struct Service {
     pub line: usize,
     /// `build:` is set: the image comes from a Dockerfile here.
     pub builds_here: bool,
+    /// `image:`: what it runs, or with `build:` the name the built image gets.
+    pub image: Option<String>,
     pub build: Option<Build>,
     /// A CPU or memory limit, in `deploy.resources.limits` or the legacy keys.
     pub limited: bool,
@@ -98,6 +100,7 @@ struct ServiceFields {
     mem_limit: Option<Value>,
     cpus: Option<Value>,
     healthcheck: Option<Value>,
+    image: Option<Value>,
     restart: Option<Value>,
     privileged: Option<Value>,
     cap_drop: Option<Vec<Value>>,
@@ -146,6 +149,11 @@ fn service(name: Spanned<String>, fields: ServiceFields) -> Service {
     Service {
         line: name.referenced.line() as usize,
         builds_here: fields.build.is_some(),
+        image: fields
+            .image
+            .as_ref()
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         build: fields.build.as_ref().map(|build| match build {
             Value::String(context) => Build {
                 context: context.clone(),

@@ -90,12 +90,15 @@ pub fn runs_on_scratch(dockerfile: &str) -> bool {
         == Some("scratch")
 }
 
-/// The images a compose file's services run (`image:`), beside those it builds.
+/// The images a compose file's services run (`image:`), beside those it builds, read with
+/// check's own compose model.
 pub fn compose_images(compose: &str) -> Vec<String> {
-    compose
-        .lines()
-        .filter_map(|line| line.trim().strip_prefix("image:"))
-        .map(|image| image.trim().trim_matches('"').to_owned())
+    cargo_microservice::check::compose::Compose::parse(compose)
+        .expect("a valid compose file")
+        .services
+        .into_iter()
+        .filter(|service| !service.builds_here)
+        .filter_map(|service| service.image)
         .collect()
 }
 
@@ -105,8 +108,7 @@ mod tests {
 
     #[test]
     fn compose_images_are_the_services_image_lines() {
-        let compose =
-            "services:\n  app:\n    build: .\n  postgres:\n    image: \"postgres:17-trixie\"\n";
+        let compose = "services:\n  app:\n    build: .\n    image: orders:dev\n  postgres:\n    image: \"postgres:17-trixie\"\n";
         assert_eq!(compose_images(compose), ["postgres:17-trixie"]);
     }
 
