@@ -166,6 +166,57 @@ impl ContextCopy {
     }
 }
 
+/// One `cargo` command a RUN runs (`cargo build --release --bin api`), split as a shell
+/// would split it, ARGs and ENVs expanded where the file gives them a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CargoCommand {
+    /// Index into `Dockerfile::instructions`.
+    pub instruction: usize,
+    pub line: usize,
+    pub stage: usize,
+    /// The word after `cargo` (and a `+toolchain`): `build`, `install`, `chef`, ...
+    pub subcommand: String,
+    /// The words after the subcommand.
+    pub args: Vec<String>,
+}
+
+impl CargoCommand {
+    /// The values a flag is given, as `--bin api` or `--bin=api`.
+    pub fn values(&self, flag: &str) -> Vec<&str> {
+        let prefix = format!("{flag}=");
+        self.args
+            .iter()
+            .enumerate()
+            .filter_map(|(at, word)| match word.strip_prefix(&prefix) {
+                Some(value) => Some(value),
+                None if word == flag => self.args.get(at + 1).map(String::as_str),
+                None => None,
+            })
+            .collect()
+    }
+
+    pub fn has(&self, flag: &str) -> bool {
+        self.args.iter().any(|word| word == flag)
+    }
+}
+
+/// The cargo commands of a RUN's script: each `&&`, `||`, `;`, `|` or line separated command
+/// whose program is `cargo`.
+fn cargo_commands(script: &str) -> Vec<(String, Vec<String>)> {
+    script
+        .split(['&', ';', '|', '\n'])
+        .filter_map(|command| {
+            let words = words(command);
+            let at = words.iter().position(|word| word == "cargo")?;
+            let mut rest = words[at + 1..]
+                .iter()
+                .skip_while(|word| word.starts_with('+'));
+            let subcommand = rest.next()?.clone();
+            Some((subcommand, rest.cloned().collect()))
+        })
+        .collect()
+}
+
 /// A build stage: from its `FROM` up to the next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stage {
@@ -204,6 +255,8 @@ pub struct Model {
     pub global_args: Vars,
     /// Every COPY and ADD from the build context, in file order.
     pub context_copies: Vec<ContextCopy>,
+    /// Every cargo command the RUNs run, in file order.
+    pub cargo_commands: Vec<CargoCommand>,
 }
 
 impl Model {
@@ -218,6 +271,7 @@ impl Model {
         let mut scope = Vars::default();
         let mut expanded_args: Vec<Option<String>> = vec![None; file.instructions.len()];
         let mut context_copies = Vec::new();
+        let mut cargo_calls = Vec::new();
         for (index, instruction) in file.instructions.iter().enumerate() {
             match instruction.keyword.as_str() {
                 "ARG" if stages.is_empty() => {
@@ -302,6 +356,22 @@ impl Model {
                     if instruction.keyword == "RUN" && builds_rust(&script) {
                         stage.builds_rust = true;
                     }
+                    if instruction.keyword == "RUN" && script.contains("cargo") {
+                        let mut text = expanded.clone().unwrap_or_else(|| instruction.args.clone());
+                        for body in &instruction.heredocs {
+                            text.push('\n');
+                            text.push_str(body);
+                        }
+                        for (subcommand, args) in cargo_commands(&text) {
+                            cargo_calls.push(CargoCommand {
+                                instruction: index,
+                                line: instruction.line,
+                                stage: stage_count - 1,
+                                subcommand,
+                                args,
+                            });
+                        }
+                    }
                     if matches!(instruction.keyword.as_str(), "RUN" | "ENV" | "ARG") {
                         stage.links_statically |= links_statically(&script);
                         stage.opts_out_of_static |= script.contains("-crt-static");
@@ -364,6 +434,7 @@ impl Model {
             expanded: expanded_args,
             global_args,
             context_copies,
+            cargo_commands: cargo_calls,
         }
     }
 

@@ -516,33 +516,23 @@ fn manifest_dir(root: &Path, dockerfiles: &[Source<Model>]) -> Option<String> {
 /// `--all-features`): `None` for all of them.
 pub fn requested_features(dockerfiles: &[Source<Model>]) -> Option<Vec<String>> {
     let mut requested = Vec::new();
-    for instruction in dockerfiles
+    for command in dockerfiles
         .iter()
-        .flat_map(|file| &file.parsed.file.instructions)
-        .filter(|i| i.keyword == "RUN")
+        .flat_map(|file| &file.parsed.cargo_commands)
     {
-        let words = super::dockerfile::words(&instruction.script());
-        if !words.iter().any(|word| word == "cargo") {
-            continue;
+        if command.has("--all-features") {
+            return None;
         }
-        for (index, word) in words.iter().enumerate() {
-            if word == "--all-features" {
-                return None;
-            }
-            let list = match word.strip_prefix("--features=") {
-                Some(list) => Some(list),
-                None if matches!(word.as_str(), "--features" | "-F") => {
-                    words.get(index + 1).map(String::as_str)
-                }
-                None => None,
-            };
-            if let Some(list) = list {
-                requested.extend(
-                    list.split([',', ' '])
-                        .filter(|feature| !feature.is_empty())
-                        .map(str::to_owned),
-                );
-            }
+        for list in command
+            .values("--features")
+            .into_iter()
+            .chain(command.values("-F"))
+        {
+            requested.extend(
+                list.split([',', ' '])
+                    .filter(|feature| !feature.is_empty())
+                    .map(str::to_owned),
+            );
         }
     }
     Some(requested)

@@ -35,43 +35,32 @@ fn check(context: &DockerfileContext, report: &mut Report) {
             );
         }
     }
-    for instruction in &model.file.instructions {
-        if instruction.keyword != "RUN" {
+    for command in model
+        .cargo_commands
+        .iter()
+        .filter(|command| command.subcommand == "install")
+    {
+        let chef = |word: &String| word == "cargo-chef" || word.starts_with("cargo-chef@");
+        if !command.args.iter().any(chef) {
             continue;
         }
-        let text = instruction.script();
-        for command in text.split(['&', ';', '|', '\n']) {
-            let words: Vec<&str> = command.split_whitespace().collect();
-            let Some(at) = words
-                .windows(2)
-                .position(|pair| pair == ["cargo", "install"])
-            else {
-                continue;
-            };
-            let args = &words[at + 2..];
-            if !args
+        let versioned = command.has("--version")
+            || !command.values("--version").is_empty()
+            || command
+                .args
                 .iter()
-                .any(|word| *word == "cargo-chef" || word.starts_with("cargo-chef@"))
-            {
-                continue;
-            }
-            let versioned = args.iter().any(|word| {
-                *word == "--version"
-                    || word.starts_with("--version=")
-                    || word.starts_with("cargo-chef@")
-            });
-            let locked = args.contains(&"--locked");
-            if !versioned || !locked {
-                let missing = match (versioned, locked) {
-                    (false, false) => "no --version and no --locked",
-                    (false, true) => "no --version",
-                    _ => "no --locked",
-                };
-                report.at(
-                    instruction.line,
-                    format!("cargo install cargo-chef has {missing}"),
-                );
-            }
+                .any(|word| word.starts_with("cargo-chef@"));
+        let locked = command.has("--locked");
+        if !versioned || !locked {
+            let missing = match (versioned, locked) {
+                (false, false) => "no --version and no --locked",
+                (false, true) => "no --version",
+                _ => "no --locked",
+            };
+            report.at(
+                command.line,
+                format!("cargo install cargo-chef has {missing}"),
+            );
         }
     }
 }

@@ -19,52 +19,42 @@ fn check(context: &DockerfileContext, report: &mut Report) {
     if cargo.bins.is_empty() {
         return;
     }
-    for instruction in &context.model.file.instructions {
-        let named = match instruction.keyword.as_str() {
-            "RUN" => {
-                let text = instruction.script();
-                // `--bin NAME` of the commands that build a binary; `cargo new --bin PATH`
-                // makes a project.
-                text.split(['&', ';', '|', '\n'])
-                    .filter(|command| {
-                        ["build", "install", "run", "rustc", "chef"]
-                            .iter()
-                            .any(|verb| command.contains(&format!("cargo {verb}")))
-                    })
-                    .flat_map(|command| {
-                        let words: Vec<&str> = command.split_whitespace().collect();
-                        words
-                            .windows(2)
-                            .filter(|pair| pair[0] == "--bin")
-                            .map(|pair| pair[1].trim_matches(['"', '\'']).to_owned())
-                            .collect::<Vec<_>>()
-                    })
-                    .filter(|name| !name.contains(['/', '$']))
-                    .collect::<Vec<_>>()
-            }
-            "COPY" if instruction.flag("from").is_some() => instruction
-                .args
-                .split_whitespace()
-                .filter_map(|source| {
-                    source
-                        .split_once("/release/")
-                        .or_else(|| source.split_once("/debug/"))
-                })
-                .map(|(_, name)| name.trim_end_matches('/').to_owned())
-                .filter(|name| !name.is_empty() && !name.contains(['*', '$', '/']))
-                .collect(),
-            _ => Vec::new(),
-        };
-        for name in named {
-            if !cargo.bins.contains(&name) {
-                let known = cargo.bins.iter().cloned().collect::<Vec<_>>().join(", ");
-                report.at(
-                    instruction.line,
-                    format!(
-                        "`{name}` is not a binary of this project (Cargo.toml builds: {known})"
-                    ),
-                );
-            }
+    let model = context.model;
+    // `--bin NAME` of the commands that build a binary (`cargo new --bin PATH` makes a
+    // project), and `target/<profile>/NAME` copied out of a stage.
+    let built = model
+        .cargo_commands
+        .iter()
+        .filter(|command| {
+            ["build", "install", "run", "rustc", "chef"].contains(&command.subcommand.as_str())
+        })
+        .flat_map(|command| {
+            command
+                .values("--bin")
+                .into_iter()
+                .map(|name| (command.line, name.to_owned()))
+        })
+        .filter(|(_, name)| !name.contains(['/', '$']));
+    let copied = model
+        .stages
+        .iter()
+        .flat_map(|stage| &stage.copies_from)
+        .flat_map(|copy| {
+            copy.paths.iter().filter_map(|source| {
+                let (_, name) = source
+                    .split_once("/release/")
+                    .or_else(|| source.split_once("/debug/"))?;
+                Some((copy.line, name.trim_end_matches('/').to_owned()))
+            })
+        })
+        .filter(|(_, name)| !name.is_empty() && !name.contains(['*', '$', '/']));
+    for (line, name) in built.chain(copied) {
+        if !cargo.bins.contains(&name) {
+            let known = cargo.bins.iter().cloned().collect::<Vec<_>>().join(", ");
+            report.at(
+                line,
+                format!("`{name}` is not a binary of this project (Cargo.toml builds: {known})"),
+            );
         }
     }
 }
@@ -80,6 +70,22 @@ mod tests {
             "FROM rust:1.95-trixie AS builder\nRUN cargo build --release --bin old\nFROM scratch\nCOPY --from=builder /src/target/release/old /app\n",
         );
         assert_eq!(fixture.findings(&RULE), ["Dockerfile:2", "Dockerfile:4"]);
+    }
+
+    #[test]
+    fn fires_on_a_binary_named_through_an_arg_in_either_flag_form() {
+        let fixture = Fixture::dockerfile(
+            "FROM rust:1.95-trixie AS builder\nARG BIN=old\nRUN cargo build --release --bin=\"${BIN}\"\nFROM scratch\nARG BIN=old\nCOPY --from=builder /src/target/release/${BIN} /app\n",
+        );
+        assert_eq!(fixture.findings(&RULE), ["Dockerfile:3", "Dockerfile:6"]);
+    }
+
+    #[test]
+    fn near_miss_an_arg_the_build_must_be_given() {
+        let fixture = Fixture::dockerfile(
+            "FROM rust:1.95-trixie AS builder\nARG BIN\nRUN cargo build --release --bin \"$BIN\"\nFROM scratch\nARG BIN\nCOPY --from=builder /src/target/release/$BIN /app\n",
+        );
+        assert!(fixture.findings(&RULE).is_empty());
     }
 
     #[test]

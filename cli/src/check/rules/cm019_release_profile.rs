@@ -90,32 +90,11 @@ fn resolved(cargo: &Cargo, name: &str) -> toml::Table {
 /// The profiles a Dockerfile's cargo commands name with `--profile`.
 fn profiles_built(model: &crate::check::model::Model) -> Vec<String> {
     model
-        .file
-        .instructions
+        .cargo_commands
         .iter()
-        .enumerate()
-        .filter(|(_, instruction)| instruction.keyword == "RUN")
-        .flat_map(|(index, instruction)| {
-            let text = model.expanded[index]
-                .clone()
-                .unwrap_or_else(|| instruction.script());
-            let words: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
-            let mut names = Vec::new();
-            for (at, word) in words.iter().enumerate() {
-                if let Some(name) = word.strip_prefix("--profile=") {
-                    names.push(name.to_owned());
-                } else if word == "--profile"
-                    && let Some(name) = words.get(at + 1)
-                {
-                    names.push(name.clone());
-                }
-            }
-            names
-                .into_iter()
-                .map(|name| name.trim_matches(['"', '\'']).to_owned())
-                .filter(|name| !name.is_empty() && !name.contains('$'))
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|command| command.values("--profile"))
+        .filter(|name| !name.is_empty() && !name.contains('$'))
+        .map(str::to_owned)
         .collect()
 }
 
