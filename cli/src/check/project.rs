@@ -429,8 +429,9 @@ fn read_text(root: &Path, name: &str) -> Result<String> {
 }
 
 fn is_dockerfile(name: &str) -> bool {
-    // Templates (`Dockerfile.j2`) are not what Docker builds; what they render to is.
-    const NOT_DOCKERFILES: [&str; 9] = [
+    // Templates (`Dockerfile.j2`) are not what Docker builds, what they render to is; nor
+    // are notes about a Dockerfile, or an editor's and a merge's leftovers.
+    const NOT_DOCKERFILES: [&str; 17] = [
         ".dockerignore",
         ".j2",
         ".jinja",
@@ -440,6 +441,14 @@ fn is_dockerfile(name: &str) -> bool {
         ".template",
         ".hbs",
         ".liquid",
+        ".md",
+        ".rst",
+        ".txt",
+        ".bak",
+        ".orig",
+        ".rej",
+        ".patch",
+        ".swp",
     ];
     if NOT_DOCKERFILES.iter().any(|suffix| name.ends_with(suffix)) {
         return false;
