@@ -1,7 +1,8 @@
 //! `--store`: what the users' store costs. The default variant with `database = postgres` and
 //! with `database = none`, side by side in interleaved rounds: `GET /users/{id}` on seeded rows
 //! and `POST /users` at saturation, p99 at a fixed 1,000 req/s, and `pgbench -S` (select-only,
-//! the same server, as many clients as the service's pool) as the database's own ceiling.
+//! the same server, as many clients as the service's pool, then as many as wrk's connections)
+//! as the database's own ceiling.
 //!
 //! The service runs as compose runs it (0.5 CPU, 128 MiB, read-only, no capabilities) but on the
 //! host network, bound to 127.0.0.1, so no proxy sits in the path; PostgreSQL runs beside it
@@ -187,7 +188,7 @@ impl Postgres {
             "--client",
             &clients.to_string(),
             "--jobs",
-            "1",
+            if clients % 2 == 0 { "2" } else { "1" },
             "--time",
             &seconds.to_string(),
             "pgbench",
@@ -386,6 +387,10 @@ pub fn run(work: &Path, runs: usize, seconds: u32, connections: u32) -> Result<s
             "pgbench_tps",
             postgres.pgbench_select_only(POOL_SIZE, seconds)?,
         );
+        pgbench.push(
+            "pgbench_tps_http_clients",
+            postgres.pgbench_select_only(connections, seconds)?,
+        );
     }
 
     let median = |samples: &Samples, key: &str| samples.median(key).unwrap_or(f64::NAN);
@@ -414,8 +419,10 @@ pub fn run(work: &Path, runs: usize, seconds: u32, connections: u32) -> Result<s
         ));
     }
     table.push_str(&format!(
-        "| pgbench -S, {POOL_SIZE} clients, same server (transactions/s) | {} | | |\n",
-        cell(&pgbench, "pgbench_tps")
+        "| pgbench -S, {POOL_SIZE} clients (the service's pool), same server (transactions/s) | {} | | |\n\
+         | pgbench -S, {connections} clients (wrk's connections), same server (transactions/s) | {} | | |\n",
+        cell(&pgbench, "pgbench_tps"),
+        cell(&pgbench, "pgbench_tps_http_clients")
     ));
     let share = median(&samples[0], "read_rps") / median(&samples[1], "read_rps");
     let p99 = median(&samples[0], "fixed_rate_p99_ms");
