@@ -188,7 +188,7 @@ impl Postgres {
             "--client",
             &clients.to_string(),
             "--jobs",
-            if clients % 2 == 0 { "2" } else { "1" },
+            if clients.is_multiple_of(2) { "2" } else { "1" },
             "--time",
             &seconds.to_string(),
             "pgbench",
