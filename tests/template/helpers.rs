@@ -1,5 +1,6 @@
 //! Rendering with the real `cargo generate` binary, once per variant for the whole suite.
 
+pub use cargo_microservice_support::postgres::{fresh_database, psql, require_server, server_url};
 pub use cargo_microservice_support::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -81,41 +82,7 @@ pub fn cargo_in(project: &Path, args: &[&str]) -> Command {
         // a few GB less disk and link faster; nothing here reads a backtrace.
         .env("CARGO_PROFILE_DEV_DEBUG", "0")
         .env("CARGO_INCREMENTAL", "0")
-        .env("DATABASE_URL", database_url())
+        .env("DATABASE_URL", server_url())
         .args(args);
     command
-}
-
-/// The server the rendered services' API tests use: `CARGO_MICROSERVICE_DATABASE_URL`, or the
-/// login `.ci/run` creates on the host's PostgreSQL.
-pub fn database_url() -> String {
-    std::env::var("CARGO_MICROSERVICE_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://e2e:e2e@127.0.0.1:5432/postgres".to_owned())
-}
-
-/// Whether that server accepts connections. In CI its absence fails the test; elsewhere the
-/// test is skipped, and says so.
-pub fn require_postgres() -> bool {
-    let url = database_url();
-    let address = url
-        .rsplit_once('@')
-        .and_then(|(_, rest)| rest.split('/').next())
-        .unwrap_or_default()
-        .to_owned();
-    let reachable = std::net::ToSocketAddrs::to_socket_addrs(&address)
-        .ok()
-        .and_then(|mut addresses| addresses.next())
-        .is_some_and(|address| {
-            std::net::TcpStream::connect_timeout(&address, std::time::Duration::from_secs(2))
-                .is_ok()
-        });
-    if !reachable {
-        let why = format!(
-            "no PostgreSQL answers at {address} (bash .ci/run installs and starts one; \
-             CARGO_MICROSERVICE_DATABASE_URL points elsewhere)"
-        );
-        assert!(!in_ci(), "{why}; CI runs every test");
-        skip(&why);
-    }
-    reachable
 }

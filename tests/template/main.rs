@@ -464,7 +464,7 @@ fn the_seed_articles_bugs_do_not_recur_in_the_source() {
 #[test]
 fn every_rendered_project_passes_fmt_clippy_and_its_own_tests() {
     let Some(rendered) = rendered() else { return };
-    if !require_postgres() {
+    if require_server().is_none() {
         return;
     }
 

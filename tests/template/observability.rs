@@ -50,7 +50,13 @@ fn metrics_after_ten_thousand_requests_over_twenty_ids_have_one_series_per_route
     if !require_prometheus_parser() {
         return;
     }
-    let service = Service::start(&binary, &[("LOG_FORMAT", "json")]);
+    let Some(database) = seeded_database(&binary, "metrics", 20) else {
+        return;
+    };
+    let service = Service::start(
+        &binary,
+        &[("LOG_FORMAT", "json"), ("DATABASE_URL", &database)],
+    );
     let mut client = Client::connect(service.port);
 
     for i in 0..10_000 {
@@ -178,6 +184,19 @@ fn metrics_after_ten_thousand_requests_over_twenty_ids_have_one_series_per_route
     ] {
         assert!(samples(name)[""] > 0.0, "{name}");
     }
+    // The store's pool: every call waited for a connection once, none in vain.
+    assert_eq!(
+        samples("db_pool_acquire_duration_seconds_count")[""],
+        10_003.0,
+        "one wait per store call: the reads of existing users and the writes"
+    );
+    assert_eq!(samples("db_pool_acquire_timeouts_total")[""], 0.0);
+    assert_eq!(samples("db_pool_max_connections")[""], 5.0);
+    let pool = samples("db_pool_connections");
+    assert!(
+        (1.0..=5.0).contains(&(pool["state=idle"] + pool["state=in_use"])),
+        "{pool:?}"
+    );
     assert!(
         !scrape.body.contains("/users/1\"") && !scrape.body.contains("/no/such"),
         "a raw path became a label:\n{}",
@@ -190,7 +209,13 @@ fn every_log_line_is_json_and_client_text_cannot_forge_a_line_or_a_field() {
     let Some(binary) = first_variant_binary() else {
         return;
     };
-    let service = Service::start(&binary, &[("LOG_FORMAT", "json")]);
+    let Some(database) = seeded_database(&binary, "logs", 42) else {
+        return;
+    };
+    let service = Service::start(
+        &binary,
+        &[("LOG_FORMAT", "json"), ("DATABASE_URL", &database)],
+    );
     let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     // Each attack carries its own id, so its access line can be found.
     let attacks: [(&str, &str); 4] = [
@@ -320,7 +345,13 @@ fn a_panic_in_the_release_binary_is_logged_after_every_line_before_it() {
     let binary: PathBuf = shared_target_dir()
         .join("release")
         .join(project.variant.project_name());
-    let service = Service::start(&binary, &[("LOG_FORMAT", "json")]);
+    let Some(database) = seeded_database(&binary, "panic", 42) else {
+        return;
+    };
+    let service = Service::start(
+        &binary,
+        &[("LOG_FORMAT", "json"), ("DATABASE_URL", &database)],
+    );
     let mut client = Client::connect(service.port);
 
     // Lines the batched writer holds for up to 100 ms: the panic must not lose them.
@@ -370,6 +401,26 @@ fn a_panic_in_the_release_binary_is_logged_after_every_line_before_it() {
         panic["location"].as_str().unwrap().contains("routes.rs"),
         "{panic}"
     );
+}
+
+/// A fresh database for `test` on the suites' PostgreSQL, migrated by the service's own
+/// `migrate` and holding users 1 to `users`; `None` (the test skipped, outside CI only) when
+/// there is no server.
+fn seeded_database(binary: &Path, test: &str, users: u32) -> Option<String> {
+    let url = fresh_database(&require_server()?, &format!("observability_{test}"));
+    run_ok(
+        clean_command(binary)
+            .arg("migrate")
+            .env("DATABASE_URL", &url),
+    );
+    psql(
+        &url,
+        &format!(
+            "INSERT INTO users (name, email) \
+             SELECT 'User ' || n, 'user' || n || '@example.com' FROM generate_series(1, {users}) AS n"
+        ),
+    );
+    Some(url)
 }
 
 /// The service binary running on a free port, its log collected as it goes.

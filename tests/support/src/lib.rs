@@ -4,6 +4,7 @@
 //! shipped `cargo-microservice` never links it.
 
 pub mod kubernetes;
+pub mod postgres;
 pub mod standin;
 
 use std::collections::BTreeMap;
