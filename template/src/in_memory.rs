@@ -4,6 +4,9 @@
 use crate::settings::{SettingsError, read_value};
 use crate::users::{NewUser, User};
 use actix_web::http::StatusCode;
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
+use prometheus::IntGauge;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
@@ -79,6 +82,7 @@ impl fmt::Display for StoreError {
 pub struct UserStore {
     users: Mutex<Users>,
     max_users: usize,
+    metrics: StoreMetrics,
 }
 
 #[derive(Default)]
@@ -94,10 +98,27 @@ impl UserStore {
             "users are kept in memory, at most {} (MAX_USERS)",
             settings.max_users
         );
+        let metrics = StoreMetrics {
+            stored: IntGauge::new("users_stored", "Users held in memory.").expect("a valid metric"),
+            max: IntGauge::new(
+                "users_max",
+                "The most users memory holds (MAX_USERS); POST /users answers 507 past it.",
+            )
+            .expect("a valid metric"),
+        };
+        metrics
+            .max
+            .set(i64::try_from(settings.max_users).unwrap_or(i64::MAX));
         Self {
             users: Mutex::default(),
             max_users: settings.max_users,
+            metrics,
         }
+    }
+
+    /// How full the store is, for `/metrics`.
+    pub fn collector(&self) -> Box<dyn Collector> {
+        Box::new(self.metrics.clone())
     }
 
     fn lock(&self) -> MutexGuard<'_, Users> {
@@ -126,6 +147,7 @@ impl UserStore {
             email: user.email.clone(),
         };
         users.by_id.insert(created.id, created.clone());
+        self.metrics.stored.inc();
         Ok(created)
     }
 
@@ -142,6 +164,22 @@ impl UserStore {
             .take(limit as usize)
             .map(|(_, user)| user.clone())
             .collect())
+    }
+}
+
+#[derive(Clone)]
+struct StoreMetrics {
+    stored: IntGauge,
+    max: IntGauge,
+}
+
+impl Collector for StoreMetrics {
+    fn desc(&self) -> Vec<&Desc> {
+        [self.stored.desc(), self.max.desc()].concat()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        [self.stored.collect(), self.max.collect()].concat()
     }
 }
 

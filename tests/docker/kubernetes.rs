@@ -5,6 +5,7 @@ use crate::conformance::{Verdict, run_pod};
 use crate::helpers::*;
 use cargo_microservice::docker;
 use cargo_microservice_support::kubernetes::{BASE_DIR, Manifests, Secrets};
+use cargo_microservice_support::postgres::{fresh_database, psql, require_server};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -20,12 +21,12 @@ fn default_variant() -> Option<&'static (PathBuf, String)> {
             {
                 return None;
             }
-            // Without a database until the Deployment gives DATABASE_URL from a Secret and
-            // migrates in an init container: the postgres service does not start without it.
+            // The default variant, database included: the Deployment reads DATABASE_URL from a
+            // Secret and migrates in an init container, which the run plays too.
             let variant = Variant {
                 base: Base::default(),
                 debian: Some(Debian::default()),
-                database: Database::Memory,
+                database: Database::default(),
             };
             let _docker = docker_lock();
             let project = render(&variant, &scratch_dir("conformance"));
@@ -61,55 +62,6 @@ fn manifests_with(project: &Path, fixture: &str, edit: impl Fn(String) -> String
     Manifests::kustomize(&base)
 }
 
-/// `psql <url> -c <sql>`, its output without headers.
-fn psql(url: &str, sql: &str) -> String {
-    let output = run_ok(
-        clean_command("psql")
-            .args([
-                "--no-psqlrc",
-                "--tuples-only",
-                "--no-align",
-                "--set",
-                "ON_ERROR_STOP=1",
-            ])
-            .arg(url)
-            .args(["--command", sql]),
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
-
-/// The suites' PostgreSQL login (`.ci/run` starts the server and sets it), or `None` outside
-/// CI when there is none.
-fn admin_database_url() -> Option<String> {
-    match std::env::var("CARGO_MICROSERVICE_DATABASE_URL") {
-        Ok(url) if require_tool("psql", "--version") => Some(url),
-        _ => {
-            let why = "CARGO_MICROSERVICE_DATABASE_URL is unset (bash .ci/run starts PostgreSQL and sets it)";
-            assert!(
-                !in_ci(),
-                "{why}; CI runs the conformance run against PostgreSQL"
-            );
-            skip(&format!(
-                "{why}: the conformance run of a postgres variant did not run"
-            ));
-            None
-        }
-    }
-}
-
-/// A fresh, empty database `name`, and the URL that reaches it as the admin login.
-fn fresh_database(admin_url: &str, name: &str) -> String {
-    psql(
-        admin_url,
-        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-    );
-    psql(admin_url, &format!("CREATE DATABASE {name}"));
-    let (server, _) = admin_url
-        .rsplit_once('/')
-        .expect("a database URL ends in /<database>");
-    format!("{server}/{name}")
-}
-
 /// What the README tells users to create for a Deployment that reads `DATABASE_URL` from a
 /// Secret: here, a fresh database on the suites' PostgreSQL. No Secret, no database.
 fn secrets_for(manifests: &Manifests, fixture: &str) -> Option<Secrets> {
@@ -126,7 +78,7 @@ fn secrets_for(manifests: &Manifests, fixture: &str) -> Option<Secrets> {
         return Some(Secrets::new());
     };
     let url = fresh_database(
-        &admin_database_url()?,
+        &require_server()?,
         &format!("k8s_conformance_{}", fixture.replace('-', "_")),
     );
     Some(Secrets::from([(
@@ -273,7 +225,7 @@ fn two_migrate_init_containers_at_once_take_turns_on_the_advisory_lock() {
         note("SKIPPED: this variant has no migrate init container (database = none)");
         return;
     };
-    let Some(admin_url) = admin_database_url() else {
+    let Some(admin_url) = require_server() else {
         return;
     };
     let _docker = docker_lock();

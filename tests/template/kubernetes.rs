@@ -291,6 +291,66 @@ fn every_variant_renders_a_kustomize_base_with_the_values_its_dockerfile_and_com
             .map(|port| port["port"].as_u64().unwrap() as u16)
             .collect();
         assert_eq!(ingress_ports, exposed, "{id}");
+        let egress_ports: Vec<u64> = policy["egress"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|rule| rule["ports"].as_array().unwrap())
+            .map(|port| port["port"].as_u64().unwrap())
+            .collect();
+        // The database: DATABASE_URL from a Secret, never a value in a manifest, and the
+        // schema migrated by the same image before the service starts.
+        let secret_url = |container: &manifests::Container| {
+            container
+                .env
+                .iter()
+                .find(|variable| variable.name == "DATABASE_URL")
+                .map(|variable| {
+                    assert_eq!(variable.value, None, "{id}: a database URL in a manifest");
+                    let reference = variable
+                        .value_from
+                        .as_ref()
+                        .and_then(|source| source.secret_key_ref.as_ref())
+                        .unwrap_or_else(|| panic!("{id}: DATABASE_URL not from a Secret"));
+                    (reference.name.clone(), reference.key.clone())
+                })
+        };
+        match project.variant.database {
+            Database::Postgres => {
+                let secret = Some((
+                    format!("{}-database", project.variant.project_name()),
+                    "url".to_owned(),
+                ));
+                assert_eq!(secret_url(container), secret, "{id}");
+                let [migrate] = pod.init_containers.as_slice() else {
+                    panic!(
+                        "{id}: one init container, migrate: {:?}",
+                        pod.init_containers
+                    );
+                };
+                assert_eq!(migrate.image, container.image, "{id}");
+                assert_eq!(migrate.args, ["migrate"], "{id}");
+                assert_eq!(secret_url(migrate), secret, "{id}");
+                assert_eq!(migrate.resources.limits, container.resources.limits, "{id}");
+                let migrate_security = migrate.security_context.over(&pod.security_context);
+                assert_eq!(
+                    migrate_security.read_only_root_filesystem,
+                    Some(true),
+                    "{id}"
+                );
+                assert_eq!(
+                    migrate_security.allow_privilege_escalation,
+                    Some(false),
+                    "{id}"
+                );
+                assert_eq!(egress_ports, [53, 53, 5432], "{id}: DNS and PostgreSQL out");
+            }
+            Database::Memory => {
+                assert_eq!(secret_url(container), None, "{id}");
+                assert!(pod.init_containers.is_empty(), "{id}");
+                assert_eq!(egress_ports, [53, 53], "{id}: DNS out, nothing else");
+            }
+        }
 
         insta::assert_snapshot!(format!("{id}.kubernetes.yaml"), manifests.text);
     }

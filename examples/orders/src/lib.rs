@@ -52,6 +52,7 @@ impl Application {
         let connections = Connections::default();
         let drain = Drain::default();
         let metrics = Arc::new(Metrics::new());
+        metrics.register(users.collector());
         let users = web::Data::new(users);
         let server = connection::serve(
             Listener {

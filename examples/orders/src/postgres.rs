@@ -7,13 +7,17 @@ use crate::settings::{SettingsError, read_value};
 use crate::users::{NewUser, User};
 use actix_web::http::StatusCode;
 use actix_web::rt::time::{sleep, timeout};
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, IntGaugeVec, Opts};
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The migrations in `migrations/`, compiled in: the image needs no files and no tools to migrate.
 pub static MIGRATOR: Migrator = sqlx::migrate!();
@@ -271,6 +275,7 @@ fn classify(error: sqlx::Error) -> StoreError {
 
 pub struct UserStore {
     pool: PgPool,
+    metrics: PoolMetrics,
     /// The longest one call waits: a connection, then the statement. A safety net for what
     /// the pool and the server cannot bound themselves, such as a network that went silent.
     deadline: Duration,
@@ -309,11 +314,31 @@ impl UserStore {
             actix_web::rt::spawn(migrate_until_done(pool.clone(), Arc::clone(&migrated)));
         }
         Self {
+            metrics: PoolMetrics::new(pool.clone(), settings.pool_size),
             pool,
             deadline: settings.acquire_timeout + settings.statement_timeout,
             migrated,
             available: AtomicBool::new(true),
         }
+    }
+
+    /// The pool's metrics (connections in use and idle, acquire waits and timeouts), for
+    /// `/metrics`.
+    pub fn collector(&self) -> Box<dyn Collector> {
+        Box::new(self.metrics.clone())
+    }
+
+    /// A connection from the pool, its wait measured.
+    async fn connection(&self) -> Result<PoolConnection<Postgres>, sqlx::Error> {
+        let started = Instant::now();
+        let connection = self.pool.acquire().await;
+        self.metrics
+            .acquire_wait
+            .observe(started.elapsed().as_secs_f64());
+        if matches!(connection, Err(sqlx::Error::PoolTimedOut)) {
+            self.metrics.acquire_timeouts.inc();
+        }
+        connection
     }
 
     /// Runs `query` within the deadline and sorts out its error; logs when the database goes
@@ -348,12 +373,6 @@ impl UserStore {
     }
 
     pub async fn create(&self, user: &NewUser) -> Result<User, StoreError> {
-        let insert = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO users (name, email) VALUES ($1, $2) RETURNING id",
-        )
-        .bind(&user.name)
-        .bind(&user.email)
-        .fetch_one(&self.pool);
         let is_duplicate_email = |error: &sqlx::Error| {
             error
                 .as_database_error()
@@ -362,6 +381,13 @@ impl UserStore {
         };
         let id = self
             .call(async {
+                let mut connection = self.connection().await?;
+                let insert = sqlx::query_scalar::<_, i64>(
+                    "INSERT INTO users (name, email) VALUES ($1, $2) RETURNING id",
+                )
+                .bind(&user.name)
+                .bind(&user.email)
+                .fetch_one(&mut *connection);
                 match insert.await {
                     Err(error) if is_duplicate_email(&error) => Ok(None),
                     result => result.map(Some),
@@ -380,13 +406,15 @@ impl UserStore {
 
     pub async fn get(&self, id: i64) -> Result<Option<User>, StoreError> {
         let row = self
-            .call(
+            .call(async {
+                let mut connection = self.connection().await?;
                 sqlx::query_as::<_, (i64, String, String)>(
                     "SELECT id, name, email FROM users WHERE id = $1",
                 )
                 .bind(id)
-                .fetch_optional(&self.pool),
-            )
+                .fetch_optional(&mut *connection)
+                .await
+            })
             .await?;
         Ok(row.map(|(id, name, email)| User { id, name, email }))
     }
@@ -394,14 +422,16 @@ impl UserStore {
     /// Up to `limit` users with ids above `after`, in id order.
     pub async fn list(&self, after: i64, limit: u32) -> Result<Vec<User>, StoreError> {
         let rows = self
-            .call(
+            .call(async {
+                let mut connection = self.connection().await?;
                 sqlx::query_as::<_, (i64, String, String)>(
                     "SELECT id, name, email FROM users WHERE id > $1 ORDER BY id LIMIT $2",
                 )
                 .bind(after)
                 .bind(i64::from(limit))
-                .fetch_all(&self.pool),
-            )
+                .fetch_all(&mut *connection)
+                .await
+            })
             .await?;
         Ok(rows
             .into_iter()
@@ -416,9 +446,92 @@ impl UserStore {
                 reason: "the migrations have not been applied yet (RUN_MIGRATIONS=true)".to_owned(),
             });
         }
-        self.call(sqlx::query("SELECT 1").execute(&self.pool))
-            .await
-            .map(drop)
+        self.call(async {
+            let mut connection = self.connection().await?;
+            sqlx::query("SELECT 1").execute(&mut *connection).await
+        })
+        .await
+        .map(drop)
+    }
+}
+
+/// Upper bounds in seconds for the wait for a connection: next to nothing while one is idle,
+/// up to the acquire timeout when every connection is busy or the database is away.
+const ACQUIRE_BUCKETS: [f64; 12] = [
+    0.00001, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+/// The pool as Prometheus sees it; the connection counts are read from the pool at scrape time.
+#[derive(Clone)]
+struct PoolMetrics {
+    pool: PgPool,
+    connections: IntGaugeVec,
+    max_connections: IntGauge,
+    acquire_wait: Histogram,
+    acquire_timeouts: IntCounter,
+}
+
+impl PoolMetrics {
+    fn new(pool: PgPool, max_connections: u32) -> Self {
+        let metrics = Self {
+            pool,
+            connections: IntGaugeVec::new(
+                Opts::new(
+                    "db_pool_connections",
+                    "Open database connections, in use by a request or idle in the pool.",
+                ),
+                &["state"],
+            )
+            .expect("a valid metric"),
+            max_connections: IntGauge::new(
+                "db_pool_max_connections",
+                "The most connections the pool opens (DATABASE_POOL_SIZE).",
+            )
+            .expect("a valid metric"),
+            acquire_wait: Histogram::with_opts(
+                HistogramOpts::new(
+                    "db_pool_acquire_duration_seconds",
+                    "Time a request waited for a database connection.",
+                )
+                .buckets(ACQUIRE_BUCKETS.to_vec()),
+            )
+            .expect("a valid metric"),
+            acquire_timeouts: IntCounter::new(
+                "db_pool_acquire_timeouts_total",
+                "Requests that got no connection within DATABASE_ACQUIRE_TIMEOUT_MS.",
+            )
+            .expect("a valid metric"),
+        };
+        metrics.max_connections.set(i64::from(max_connections));
+        metrics
+    }
+}
+
+impl Collector for PoolMetrics {
+    fn desc(&self) -> Vec<&Desc> {
+        [
+            self.connections.desc(),
+            self.max_connections.desc(),
+            self.acquire_wait.desc(),
+            self.acquire_timeouts.desc(),
+        ]
+        .concat()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let open = i64::from(self.pool.size());
+        let idle = i64::try_from(self.pool.num_idle()).unwrap_or(open);
+        self.connections.with_label_values(&["idle"]).set(idle);
+        self.connections
+            .with_label_values(&["in_use"])
+            .set((open - idle).max(0));
+        [
+            self.connections.collect(),
+            self.max_connections.collect(),
+            self.acquire_wait.collect(),
+            self.acquire_timeouts.collect(),
+        ]
+        .concat()
     }
 }
 

@@ -18,4 +18,7 @@ fn posting_past_max_users_is_a_json_507_and_reading_still_works() {
     assert_eq!(full.json()["error"], "storage_full");
     assert!(full.json()["message"].as_str().unwrap().contains("MAX_USERS"));
     assert_eq!(app.get("/users/2").status, 200);
+    let metrics = app.metrics();
+    assert_eq!(metrics["users_stored"], 2.0);
+    assert_eq!(metrics["users_max"], 2.0);
 }

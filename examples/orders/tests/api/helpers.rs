@@ -4,6 +4,7 @@
 use crate::database::TestDatabase;
 use orders::{Application, Settings, StoreSettings, UserStore};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::num::NonZeroUsize;
@@ -95,6 +96,29 @@ impl TestApp {
 
     pub fn admin_get(&self, path: &str) -> TestResponse {
         send(self.admin_address, "GET", path, None, b"")
+    }
+
+    /// `GET /metrics` on the admin port, as `name{labels}` -> value.
+    pub fn metrics(&self) -> BTreeMap<String, f64> {
+        let response = self.admin_get("/metrics");
+        assert_eq!(response.status, 200);
+        assert!(
+            response
+                .content_type
+                .as_deref()
+                .is_some_and(|content_type| content_type.starts_with("text/plain; version=0.0.4")),
+            "{:?}",
+            response.content_type
+        );
+        response
+            .body
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.is_empty())
+            .map(|line| {
+                let (name, value) = line.rsplit_once(' ').expect("`name value`");
+                (name.to_owned(), value.parse().expect("a number"))
+            })
+            .collect()
     }
 
     pub fn request(

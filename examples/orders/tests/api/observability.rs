@@ -1,7 +1,7 @@
 //! Request ids, JSON error bodies that carry them, and the metrics the service counts.
 
-use crate::helpers::{TestApp, spawn_app};
-use std::collections::{BTreeMap, HashSet};
+use crate::helpers::spawn_app;
+use std::collections::HashSet;
 
 #[test]
 fn a_safe_request_id_comes_back_on_the_response_and_in_the_error_body() {
@@ -105,7 +105,7 @@ fn metrics_count_requests_by_route_pattern_exactly() {
         assert_eq!(app.get(&format!("/no/such/{i}")).status, 404);
     }
 
-    let samples = scrape(&app);
+    let samples = app.metrics();
 
     let get_users = r#"method="GET",route="/users/{id}""#;
     let count = |name: &str, labels: &str| samples[&series(name, labels)];
@@ -151,7 +151,7 @@ fn metrics_count_requests_by_route_pattern_exactly() {
 fn metrics_include_the_process_and_requests_in_flight() {
     let app = spawn_app();
 
-    let samples = scrape(&app);
+    let samples = app.metrics();
 
     // The scrape itself is in flight while the metrics are rendered.
     assert!(samples.contains_key("http_requests_in_flight"));
@@ -178,29 +178,6 @@ fn metrics_are_served_on_the_admin_port_and_not_to_clients() {
     assert_eq!(on_main_port.status, 404);
     assert_eq!(on_admin_port.status, 200);
     assert!(on_admin_port.header("x-request-id").is_some());
-}
-
-/// `GET /metrics`, as `name{labels}` -> value.
-fn scrape(app: &TestApp) -> BTreeMap<String, f64> {
-    let response = app.admin_get("/metrics");
-    assert_eq!(response.status, 200);
-    assert!(
-        response
-            .content_type
-            .as_deref()
-            .is_some_and(|content_type| content_type.starts_with("text/plain; version=0.0.4")),
-        "{:?}",
-        response.content_type
-    );
-    response
-        .body
-        .lines()
-        .filter(|line| !line.starts_with('#') && !line.is_empty())
-        .map(|line| {
-            let (name, value) = line.rsplit_once(' ').expect("`name value`");
-            (name.to_owned(), value.parse().expect("a number"))
-        })
-        .collect()
 }
 
 /// `name{labels}`, as the text format writes a sample.

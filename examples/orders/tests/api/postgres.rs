@@ -4,7 +4,7 @@
 //! once.
 
 use crate::database::{TestDatabase, block_on};
-use crate::helpers::{TestApp, spawn_app_with_store, test_settings};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with_store, test_settings};
 use orders::{StoreSettings, postgres};
 use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -178,6 +178,61 @@ fn while_the_database_is_away_requests_get_a_json_503_within_the_acquire_timeout
 
     wait_for(&app, &location, 200, Duration::from_secs(5));
     assert_eq!(app.get(&location).json()["email"], "ada@example.com");
+}
+
+#[test]
+fn metrics_show_the_pool_and_time_every_wait_for_a_connection() {
+    let app = spawn_app();
+    assert_eq!(
+        app.post_json("/users", br#"{"name":"Ada","email":"ada@example.com"}"#)
+            .status,
+        201
+    );
+    for _ in 0..10 {
+        assert_eq!(app.get("/users/1").status, 200);
+    }
+
+    let metrics = app.metrics();
+
+    // One connection per store call: the POST and the ten reads.
+    assert_eq!(metrics["db_pool_acquire_duration_seconds_count"], 11.0);
+    assert_eq!(metrics["db_pool_acquire_timeouts_total"], 0.0);
+    assert_eq!(metrics["db_pool_max_connections"], 5.0);
+    let open = metrics[r#"db_pool_connections{state="idle"}"#]
+        + metrics[r#"db_pool_connections{state="in_use"}"#];
+    assert!((1.0..=5.0).contains(&open), "{open} connections open");
+}
+
+#[test]
+fn a_database_that_never_answers_is_a_json_503_at_the_acquire_timeout_and_counted() {
+    // Accepts connections (the kernel does, into the backlog) and never says a word.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let app = spawn_app_with_store(
+        test_settings(),
+        StoreSettings {
+            acquire_timeout: ACQUIRE_TIMEOUT,
+            ..StoreSettings::new(
+                PgConnectOptions::new()
+                    .host("127.0.0.1")
+                    .port(silent.local_addr().unwrap().port())
+                    .username("nobody"),
+            )
+        },
+    );
+
+    let started = Instant::now();
+    let response = app.get("/users/1");
+    let took = started.elapsed();
+
+    assert_eq!(response.status, 503, "{}", response.body);
+    assert_eq!(response.json()["error"], "database_unavailable");
+    assert!(
+        took >= ACQUIRE_TIMEOUT && took < ACQUIRE_TIMEOUT + SLACK,
+        "answered after {took:?}"
+    );
+    let metrics = app.metrics();
+    assert_eq!(metrics["db_pool_acquire_timeouts_total"], 1.0);
+    assert_eq!(metrics["db_pool_acquire_duration_seconds_count"], 1.0);
 }
 
 #[test]
