@@ -7,13 +7,26 @@
 //! the connection when they still pile up past `MAX_UNSENT_BYTES` or go unread for
 //! `REQUEST_TIMEOUT`, and counts the connection so that one past `MAX_CONNECTIONS` is answered
 //! 503 at once instead of queueing.
+//!
+//! Nor does actix-http bound what it reads ahead of a request that is still being handled (one
+//! waiting for the database, say): it queues every pipelined request in up to 128 KiB of input,
+//! a few KiB of memory for each 40-byte request. So a connection reads nothing more while its
+//! current request is being handled ([`Turn`]): what one read brought in is all it can queue.
 
 use crate::logging;
 use crate::request_id::RequestId;
 use crate::settings::Bounds;
-use actix_http::{HttpService, KeepAlive, Request, Response, body::MessageBody};
-use actix_service::{IntoServiceFactory, Service, ServiceFactory, ServiceFactoryExt, map_config};
+use actix_http::error::PayloadError;
+use actix_http::{
+    BoxedPayloadStream, Extensions, HttpService, KeepAlive, Payload, Request, Response,
+    body::MessageBody,
+};
+use actix_service::{
+    IntoServiceFactory, Service, ServiceFactory, ServiceFactoryExt, apply_fn_factory, map_config,
+};
 use actix_web::dev::{AppConfig, Server, fn_factory, fn_service};
+use actix_web::web::Bytes;
+use futures_core::Stream;
 use actix_web::rt::net::TcpStream;
 use actix_web::rt::time::{Sleep, sleep};
 use socket2::{Domain, Socket, Type};
@@ -26,16 +39,18 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
 
-/// Bytes read from one connection per turn of its dispatcher. actix-http reads until the socket is empty (up to
-/// 128 KiB) before it parses, and every header it parses keeps that whole read buffer alive in
-/// actix's request pools after the connection is gone: read this way, a pooled request pins a
-/// few KiB instead of a whole stalled body.
-const READ_PER_TURN: usize = 4 * 1024;
+/// Bytes read from one connection per turn of its dispatcher. actix-http reads until the socket
+/// is empty (up to 128 KiB) before it parses, and every header it parses keeps that whole read
+/// buffer alive in actix's request pools after the connection is gone: read this way, a pooled
+/// request pins a few KiB instead of a whole stalled body. It also bounds what a pipelining
+/// client gets queued ahead of the request being handled: the requests in one read, each
+/// parsed into a few KiB of head (about 40 of them at this size: 250 KiB).
+const READ_PER_TURN: usize = 2 * 1024;
 
 /// Connections a worker may hold past `MAX_CONNECTIONS` while it answers them 503.
 const REFUSAL_ROOM: usize = 64;
@@ -132,6 +147,96 @@ thread_local! {
     static OPENING: Cell<Option<Rc<Cell<bool>>>> = const { Cell::new(None) };
 }
 
+/// Whether a connection's current request is being handled: its head (and body, if it has one)
+/// read, its response not yet ready. Shared by the connection's stream, which reads nothing while
+/// it is, and the request's service, which begins and ends it.
+#[derive(Clone, Default)]
+pub struct Turn(Rc<TurnState>);
+
+#[derive(Default)]
+struct TurnState {
+    handling: Cell<bool>,
+    /// The connection's task, parked in a read while the request was being handled.
+    parked: Cell<Option<Waker>>,
+}
+
+impl Turn {
+    fn begin(&self) {
+        self.0.handling.set(true);
+    }
+
+    fn end(&self) {
+        self.0.handling.set(false);
+        if let Some(reader) = self.0.parked.take() {
+            reader.wake();
+        }
+    }
+
+    /// Whether a read must wait; if so, the end of the turn wakes the reader.
+    fn must_wait(&self, cx: &Context<'_>) -> bool {
+        let handling = self.0.handling.get();
+        if handling {
+            self.0.parked.set(Some(cx.waker().clone()));
+        }
+        handling
+    }
+}
+
+/// Ends the turn when the response is ready, or when the connection drops the request.
+struct Handling(Turn);
+
+impl Drop for Handling {
+    fn drop(&mut self) {
+        self.0.end();
+    }
+}
+
+/// Calls `service` with the request's turn begun: at once for a request without a body, once
+/// its body has been read otherwise (the stream must go on reading until then).
+fn one_at_a_time<S: Service<Request>>(
+    mut request: Request,
+    service: &S,
+) -> impl Future<Output = Result<S::Response, S::Error>> + use<S> {
+    let turn = request.conn_data::<Turn>().cloned();
+    if let Some(turn) = &turn {
+        match request.take_payload() {
+            Payload::None => turn.begin(),
+            payload => {
+                let payload: BoxedPayloadStream = Box::pin(UntilEnd {
+                    payload,
+                    turn: Some(turn.clone()),
+                });
+                request = request.replace_payload(Payload::Stream { payload }).0;
+            }
+        }
+    }
+    let call = service.call(request);
+    async move {
+        let _handling = turn.map(Handling);
+        call.await
+    }
+}
+
+/// A request's body, which begins the turn when it ends.
+struct UntilEnd {
+    payload: Payload,
+    turn: Option<Turn>,
+}
+
+impl Stream for UntilEnd {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let next = Pin::new(&mut self.payload).poll_next(cx);
+        if matches!(next, Poll::Ready(None | Some(Err(_))))
+            && let Some(turn) = self.turn.take()
+        {
+            turn.begin();
+        }
+        next
+    }
+}
+
 /// What one listener serves and how much of it.
 pub struct Listener {
     pub listener: TcpListener,
@@ -176,6 +281,9 @@ where
             KeepAlive::Timeout(bounds.keep_alive_timeout)
         };
         let h1 = HttpService::build()
+            .on_connect_ext(|io: &Bounded<TcpStream>, data: &mut Extensions| {
+                data.insert(io.turn.clone());
+            })
             .keep_alive(keep_alive)
             .client_request_timeout(bounds.request_timeout)
             // The hook actix-web's own HttpServer drains with; it is hidden from the docs only
@@ -185,11 +293,14 @@ where
                 move || drain.reached(OPENING.take())
             })
             .local_addr(local)
-            .h1(map_config(
-                app()
-                    .into_factory()
-                    .map_err(|error| error.into().error_response()),
-                move |_| AppConfig::default(),
+            .h1(apply_fn_factory(
+                map_config(
+                    app()
+                        .into_factory()
+                        .map_err(|error| error.into().error_response()),
+                    move |_| AppConfig::default(),
+                ),
+                one_at_a_time,
             ));
         fn_factory(move || {
             let h1 = h1.new_service(());
@@ -261,10 +372,11 @@ fn refuse(io: TcpStream) {
     }
 }
 
-/// A connection's stream: reading waits while responses are unsent, and too many unsent
-/// responses, or responses left unread for too long, close it.
+/// A connection's stream: reading waits while a request is being handled or responses are
+/// unsent, and too many unsent responses, or responses left unread for too long, close it.
 pub struct Bounded<S> {
     io: S,
+    turn: Turn,
     read_this_turn: usize,
     wrote_this_turn: bool,
     /// Bytes have come in that no response has gone out for yet.
@@ -286,6 +398,7 @@ impl<S> Bounded<S> {
     fn new(io: S, open: Open, bounds: &Bounds, mid_request: Rc<Cell<bool>>, drain: Drain) -> Self {
         Self {
             io,
+            turn: Turn::default(),
             read_this_turn: 0,
             wrote_this_turn: false,
             mid_request,
@@ -305,6 +418,10 @@ impl<S: AsyncRead + Unpin> AsyncRead for Bounded<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if this.turn.must_wait(cx) {
+            // Pipelined requests wait in the socket, not in actix's queue.
+            return Poll::Pending;
+        }
         if this.unsent.is_some() {
             // No more requests from a client that is not reading its responses; the flush that
             // empties them wakes this task to read again.

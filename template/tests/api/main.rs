@@ -340,6 +340,45 @@ fn a_client_that_pipelines_without_reading_is_held_back_and_others_are_served() 
 }
 
 #[test]
+fn pipelined_requests_with_and_without_bodies_are_each_answered_once_in_order() {
+    let app = spawn_app();
+    let post = |name: &str, email: &str| {
+        let body = json!({ "name": name, "email": email }).to_string();
+        format!(
+            "POST /users HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let get = |path: &str| format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    let mut requests = vec![
+        (post("Ada", "ada@example.com"), 201),
+        (post("Bob", "bob@example.com"), 201),
+        (get("/users/1"), 200),
+        (get("/users/2"), 200),
+        (post("Ada again", "ada@example.com"), 409),
+        (get("/users/999999"), 404),
+        (get("/users/abc"), 400),
+    ];
+    requests.extend((0..50).map(|_| (get("/users/2"), 200)));
+    requests.push((
+        "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".to_owned(),
+        200,
+    ));
+    let wire: String = requests.iter().map(|(request, _)| request.as_str()).collect();
+
+    // All in one write: the service reads them while it is still handling the first ones.
+    let (raw, _) = exchange_raw(app.address, wire.as_bytes(), Duration::from_secs(10));
+
+    // Bodies are JSON: a status line is the only place the protocol name appears.
+    let statuses: Vec<u16> = raw
+        .match_indices("HTTP/1.1 ")
+        .map(|(at, _)| raw[at + 9..at + 12].parse().unwrap())
+        .collect();
+    let expected: Vec<u16> = requests.iter().map(|(_, status)| *status).collect();
+    assert_eq!(statuses, expected, "{raw}");
+}
+
+#[test]
 fn malformed_json_is_a_json_400() {
     let app = spawn_app();
 
