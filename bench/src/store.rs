@@ -256,7 +256,8 @@ request = function()
 end
 "#;
 
-fn wrk(port: u16, script: &Path, seconds: u32, connections: u32) -> Result<Load> {
+fn wrk(service: &OnLoopback, script: &Path, seconds: u32, connections: u32) -> Result<Load> {
+    let port = service.port;
     let output = Command::new("wrk")
         .args([
             "--threads",
@@ -277,7 +278,20 @@ fn wrk(port: u16, script: &Path, seconds: u32, connections: u32) -> Result<Load>
         .context("while running wrk")?;
     let text = String::from_utf8_lossy(&output.stdout);
     if text.contains("Non-2xx") {
-        bail!("wrk saw answers other than 2xx:\n{text}");
+        // wrk counts them but does not say which: the service's access log does.
+        let log = docker::docker(&["logs", &service.container.id])
+            .output()
+            .map(|output| String::from_utf8_lossy(&output.stderr).into_owned())
+            .unwrap_or_default();
+        let answers: Vec<&str> = log
+            .lines()
+            .filter(|line| line.contains(r#""status":"#) && !line.contains(r#""status":2"#))
+            .take(5)
+            .collect();
+        bail!(
+            "wrk saw answers other than 2xx:\n{text}\nthe service's log of them:\n{}",
+            answers.join("\n")
+        );
     }
     parse_wrk(&text)
 }
@@ -379,8 +393,8 @@ pub fn run(work: &Path, runs: usize, seconds: u32, connections: u32) -> Result<s
                 seed_users(port, SEEDED)?;
             }
             let into = &mut samples[index];
-            wrk(port, &read_script, 2, connections)?; // warm-up
-            let reads = wrk(port, &read_script, seconds, connections)?;
+            wrk(&service, &read_script, 2, connections)?; // warm-up
+            let reads = wrk(&service, &read_script, seconds, connections)?;
             into.push("read_rps", reads.rps);
             into.push("read_p50_ms", reads.p50_ms);
             into.push("read_p99_ms", reads.p99_ms);
@@ -388,7 +402,7 @@ pub fn run(work: &Path, runs: usize, seconds: u32, connections: u32) -> Result<s
                 "fixed_rate_p99_ms",
                 fixed_rate_p99(port, &work.join("urls.txt"), seconds)?,
             );
-            let writes = wrk(port, &write_script, seconds, connections)?;
+            let writes = wrk(&service, &write_script, seconds, connections)?;
             into.push("write_rps", writes.rps);
             into.push("write_p99_ms", writes.p99_ms);
             drop(service);
