@@ -288,10 +288,12 @@ fn wrk(service: &OnLoopback, script: &Path, seconds: u32, connections: u32) -> R
             .filter(|line| line.contains(r#""status":"#) && !line.contains(r#""status":2"#))
             .take(5)
             .collect();
-        bail!(
-            "wrk saw answers other than 2xx:\n{text}\nthe service's log of them:\n{}",
+        let answers = if answers.is_empty() {
+            "none: not an answer of the application (a 503 past MAX_CONNECTIONS, a 408 or a 400 of actix-http's own is not logged)".to_owned()
+        } else {
             answers.join("\n")
-        );
+        };
+        bail!("wrk saw answers other than 2xx:\n{text}\nthe service's log of them: {answers}");
     }
     parse_wrk(&text)
 }
@@ -394,6 +396,7 @@ pub fn run(work: &Path, runs: usize, seconds: u32, connections: u32) -> Result<s
             }
             let into = &mut samples[index];
             wrk(&service, &read_script, 2, connections)?; // warm-up
+            crate::measure::settle_connections();
             let reads = wrk(&service, &read_script, seconds, connections)?;
             into.push("read_rps", reads.rps);
             into.push("read_p50_ms", reads.p50_ms);

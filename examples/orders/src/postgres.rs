@@ -7,12 +7,13 @@ use crate::settings::{SettingsError, read_value};
 use crate::users::{NewUser, User};
 use actix_web::http::StatusCode;
 use actix_web::rt::time::{sleep, timeout};
+use deadpool::managed::{self, Object, PoolError, RecycleResult};
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, IntGaugeVec, Opts};
+use sqlx::Connection;
 use sqlx::migrate::Migrator;
-use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -25,6 +26,74 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 /// A connection idle longer than this is pinged before use; it may have outlived its server.
 /// Busier connections are not: a ping per request would cost a round trip per request.
 const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+
+/// The pool of connections. deadpool rather than sqlx's own pool: sqlx pings every connection
+/// as it comes back to its pool, one more round trip to PostgreSQL for each request (measured:
+/// 20% fewer requests per second at 0.5 CPU, and as many pings as queries on the server).
+type Pool = managed::Pool<Connector>;
+
+/// Opens the pool's connections, and tests one that sat idle before it is handed out again.
+struct Connector {
+    options: PgConnectOptions,
+}
+
+impl managed::Manager for Connector {
+    type Type = PgConnection;
+    type Error = sqlx::Error;
+
+    async fn create(&self) -> Result<PgConnection, sqlx::Error> {
+        PgConnection::connect_with(&self.options).await
+    }
+
+    async fn recycle(
+        &self,
+        connection: &mut PgConnection,
+        metrics: &managed::Metrics,
+    ) -> RecycleResult<sqlx::Error> {
+        if metrics.last_used() > PING_WHEN_IDLE_FOR {
+            connection.ping().await?;
+        }
+        Ok(())
+    }
+}
+
+/// A connection from the pool for one call. It goes back to the pool only when the call ended
+/// cleanly (rows, or an error from PostgreSQL that leaves the session usable); a call cut short
+/// by a timeout, or a network error, leaves it mid-conversation, so it is closed instead.
+struct Lease {
+    connection: Option<Object<Connector>>,
+    reusable: bool,
+}
+
+impl Lease {
+    fn connection(&mut self) -> &mut PgConnection {
+        self.connection.as_mut().expect("leased until dropped")
+    }
+
+    /// Hands back `result`, noting whether the connection can serve another call.
+    fn finish<T>(mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        self.reusable = match &result {
+            Ok(_) => true,
+            Err(sqlx::Error::Database(error)) => {
+                let code = error.code().unwrap_or_default();
+                !(code.starts_with("08") || code.starts_with("57P"))
+            }
+            Err(sqlx::Error::RowNotFound | sqlx::Error::ColumnDecode { .. }) => true,
+            Err(_) => false,
+        };
+        result
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if !self.reusable
+            && let Some(connection) = self.connection.take()
+        {
+            drop(Object::take(connection));
+        }
+    }
+}
 
 /// How the store reaches PostgreSQL.
 #[derive(Clone)]
@@ -274,8 +343,9 @@ fn classify(error: sqlx::Error) -> StoreError {
 }
 
 pub struct UserStore {
-    pool: PgPool,
+    pool: Pool,
     metrics: PoolMetrics,
+    acquire_timeout: Duration,
     /// The longest one call waits: a connection, then the statement. A safety net for what
     /// the pool and the server cannot bound themselves, such as a network that went silent.
     deadline: Duration,
@@ -289,19 +359,12 @@ impl UserStore {
     /// Builds the pool without connecting; with `RUN_MIGRATIONS=true`, migrates in the
     /// background. Call it inside the actix runtime.
     pub fn new(settings: &StoreSettings) -> Self {
-        let pool = PgPoolOptions::new()
-            .max_connections(settings.pool_size)
-            .acquire_timeout(settings.acquire_timeout)
-            .test_before_acquire(false)
-            .before_acquire(|connection, meta| {
-                Box::pin(async move {
-                    if meta.idle_for > PING_WHEN_IDLE_FOR {
-                        sqlx::Connection::ping(connection).await?;
-                    }
-                    Ok(true)
-                })
-            })
-            .connect_lazy_with(settings.connect_options());
+        let pool = Pool::builder(Connector {
+            options: settings.connect_options(),
+        })
+        .max_size(settings.pool_size as usize)
+        .build()
+        .expect("a pool without timeouts of its own needs no runtime");
         log::info!(
             "users are kept in PostgreSQL at {}: up to {} connections, acquire timeout {} ms, statement timeout {} ms",
             target(&settings.connect),
@@ -316,6 +379,7 @@ impl UserStore {
         Self {
             metrics: PoolMetrics::new(pool.clone(), settings.pool_size),
             pool,
+            acquire_timeout: settings.acquire_timeout,
             deadline: settings.acquire_timeout + settings.statement_timeout,
             migrated,
             available: AtomicBool::new(true),
@@ -328,17 +392,27 @@ impl UserStore {
         Box::new(self.metrics.clone())
     }
 
-    /// A connection from the pool, its wait measured.
-    async fn connection(&self) -> Result<PoolConnection<Postgres>, sqlx::Error> {
+    /// A connection from the pool within the acquire timeout (a wait for a free one and,
+    /// when there is room, opening a new one, together), its wait measured.
+    async fn lease(&self) -> Result<Lease, sqlx::Error> {
         let started = Instant::now();
-        let connection = self.pool.acquire().await;
+        let connection = match timeout(self.acquire_timeout, self.pool.get()).await {
+            Ok(Ok(connection)) => Ok(connection),
+            Ok(Err(PoolError::Backend(error))) => Err(error),
+            Ok(Err(PoolError::Closed)) => Err(sqlx::Error::PoolClosed),
+            Ok(Err(error)) => Err(sqlx::Error::Protocol(error.to_string())),
+            Err(_) => {
+                self.metrics.acquire_timeouts.inc();
+                Err(sqlx::Error::PoolTimedOut)
+            }
+        };
         self.metrics
             .acquire_wait
             .observe(started.elapsed().as_secs_f64());
-        if matches!(connection, Err(sqlx::Error::PoolTimedOut)) {
-            self.metrics.acquire_timeouts.inc();
-        }
-        connection
+        connection.map(|connection| Lease {
+            connection: Some(connection),
+            reusable: false,
+        })
     }
 
     /// Runs `query` within the deadline and sorts out its error; logs when the database goes
@@ -381,14 +455,15 @@ impl UserStore {
         };
         let id = self
             .call(async {
-                let mut connection = self.connection().await?;
+                let mut lease = self.lease().await?;
                 let insert = sqlx::query_scalar::<_, i64>(
                     "INSERT INTO users (name, email) VALUES ($1, $2) RETURNING id",
                 )
                 .bind(&user.name)
                 .bind(&user.email)
-                .fetch_one(&mut *connection);
-                match insert.await {
+                .fetch_one(lease.connection())
+                .await;
+                match lease.finish(insert) {
                     Err(error) if is_duplicate_email(&error) => Ok(None),
                     result => result.map(Some),
                 }
@@ -407,13 +482,14 @@ impl UserStore {
     pub async fn get(&self, id: i64) -> Result<Option<User>, StoreError> {
         let row = self
             .call(async {
-                let mut connection = self.connection().await?;
-                sqlx::query_as::<_, (i64, String, String)>(
+                let mut lease = self.lease().await?;
+                let row = sqlx::query_as::<_, (i64, String, String)>(
                     "SELECT id, name, email FROM users WHERE id = $1",
                 )
                 .bind(id)
-                .fetch_optional(&mut *connection)
-                .await
+                .fetch_optional(lease.connection())
+                .await;
+                lease.finish(row)
             })
             .await?;
         Ok(row.map(|(id, name, email)| User { id, name, email }))
@@ -423,14 +499,15 @@ impl UserStore {
     pub async fn list(&self, after: i64, limit: u32) -> Result<Vec<User>, StoreError> {
         let rows = self
             .call(async {
-                let mut connection = self.connection().await?;
-                sqlx::query_as::<_, (i64, String, String)>(
+                let mut lease = self.lease().await?;
+                let rows = sqlx::query_as::<_, (i64, String, String)>(
                     "SELECT id, name, email FROM users WHERE id > $1 ORDER BY id LIMIT $2",
                 )
                 .bind(after)
                 .bind(i64::from(limit))
-                .fetch_all(&mut *connection)
-                .await
+                .fetch_all(lease.connection())
+                .await;
+                lease.finish(rows)
             })
             .await?;
         Ok(rows
@@ -447,8 +524,9 @@ impl UserStore {
             });
         }
         self.call(async {
-            let mut connection = self.connection().await?;
-            sqlx::query("SELECT 1").execute(&mut *connection).await
+            let mut lease = self.lease().await?;
+            let answer = sqlx::query("SELECT 1").execute(lease.connection()).await;
+            lease.finish(answer)
         })
         .await
         .map(drop)
@@ -464,7 +542,7 @@ const ACQUIRE_BUCKETS: [f64; 12] = [
 /// The pool as Prometheus sees it; the connection counts are read from the pool at scrape time.
 #[derive(Clone)]
 struct PoolMetrics {
-    pool: PgPool,
+    pool: Pool,
     connections: IntGaugeVec,
     max_connections: IntGauge,
     acquire_wait: Histogram,
@@ -472,7 +550,7 @@ struct PoolMetrics {
 }
 
 impl PoolMetrics {
-    fn new(pool: PgPool, max_connections: u32) -> Self {
+    fn new(pool: Pool, max_connections: u32) -> Self {
         let metrics = Self {
             pool,
             connections: IntGaugeVec::new(
@@ -519,8 +597,9 @@ impl Collector for PoolMetrics {
     }
 
     fn collect(&self) -> Vec<MetricFamily> {
-        let open = i64::from(self.pool.size());
-        let idle = i64::try_from(self.pool.num_idle()).unwrap_or(open);
+        let status = self.pool.status();
+        let open = i64::try_from(status.size).unwrap_or(i64::MAX);
+        let idle = i64::try_from(status.available).unwrap_or(open);
         self.connections.with_label_values(&["idle"]).set(idle);
         self.connections
             .with_label_values(&["in_use"])
@@ -536,9 +615,16 @@ impl Collector for PoolMetrics {
 }
 
 /// `RUN_MIGRATIONS=true`: retries until the migrations are applied, then marks the store ready.
-async fn migrate_until_done(pool: PgPool, migrated: Arc<AtomicBool>) {
+async fn migrate_until_done(pool: Pool, migrated: Arc<AtomicBool>) {
     loop {
-        match MIGRATOR.run(&pool).await {
+        let applied = match pool.get().await {
+            Ok(mut connection) => MIGRATOR
+                .run(&mut *connection)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(error) => Err(error.to_string()),
+        };
+        match applied {
             Ok(()) => {
                 log::info!("migrations applied at start (RUN_MIGRATIONS=true)");
                 migrated.store(true, Ordering::Relaxed);
