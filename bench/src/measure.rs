@@ -1,11 +1,11 @@
 //! The measurements, each repeated and kept as samples, and the markdown table.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use cargo_microservice::docker::{self, Container};
+use cargo_microservice_support::loopback::{OnLoopback, wait_for_200};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -89,55 +89,12 @@ pub fn build(service: &Service, args: &super::Args, samples: &mut Samples) -> Re
     Ok(())
 }
 
-/// A service's container on the host network, bound to 127.0.0.1 on a free port, under the
-/// compose limits. The environment names every way the services here read their address.
-pub struct OnLoopback {
-    pub container: Container,
-    pub port: u16,
-}
-
-fn start_on_loopback(tag: &str) -> Result<OnLoopback> {
-    start_on_loopback_with(tag, &[])
-}
-
-/// [`start_on_loopback`] with `env` (`KEY=value` each) set in the container too.
-pub fn start_on_loopback_with(tag: &str, env: &[String]) -> Result<OnLoopback> {
-    // Both held until both are known, so they differ; released just before the container binds.
-    let main = TcpListener::bind("127.0.0.1:0")?;
-    let admin = TcpListener::bind("127.0.0.1:0")?;
-    let (port, admin_port) = (main.local_addr()?.port(), admin.local_addr()?.port());
-    drop((main, admin));
-    let ports = [
-        format!("PORT={port}"),
-        format!("ADMIN_PORT={admin_port}"),
-        format!("BIND=127.0.0.1:{port}"),
-    ];
-    let mut run = vec![
-        "run",
-        "--detach",
-        "--network",
-        "host",
-        "--cpus",
-        docker::CPUS,
-        "--memory",
-        docker::MEMORY,
-        "--read-only",
-        "--cap-drop",
-        "ALL",
-        "--security-opt",
-        "no-new-privileges:true",
-        "--env",
-        "HOST=127.0.0.1",
-    ];
-    for pair in ports.iter().chain(env) {
-        run.extend(["--env", pair.as_str()]);
-    }
-    run.push(tag);
-    let container = Container {
-        id: docker::docker_ok(&run)?,
-    };
-    wait_for_200(&container, port)?;
-    Ok(OnLoopback { container, port })
+/// The service on the host network (see [`OnLoopback`]), once `/health` on its main port
+/// answers 200 (the seed baseline and the ceiling serve it there, and so does the template).
+pub fn start_on_loopback(tag: &str, env: &[String]) -> Result<OnLoopback> {
+    let service = OnLoopback::start(tag, env)?;
+    wait_for_200(&service.container, service.port, "/health")?;
+    Ok(service)
 }
 
 /// One round for one service: starts, loads, stops idle and under load.
@@ -152,12 +109,14 @@ pub fn round(
     // takes more samples than the loads do; they are cheap.
     for _ in 0..START_SAMPLES_PER_RUN {
         let started = Instant::now();
-        let running = start_on_loopback(&tag)?;
+        let running = start_on_loopback(&tag, &[])?;
         samples.push("start_to_200_ms", started.elapsed().as_secs_f64() * 1000.0);
         drop(running);
     }
 
-    let OnLoopback { container, port } = start_on_loopback(&tag)?;
+    let OnLoopback {
+        container, port, ..
+    } = start_on_loopback(&tag, &[])?;
     crate::store::seed_users(port, 42)?;
     thread::sleep(Duration::from_secs(2));
     let (idle_rss, _) = container.resident_memory()?;
@@ -189,7 +148,7 @@ pub fn round(
     if args.proxy {
         let container = Container::start(&tag, PORT, Duration::from_secs(30))?;
         let port = container.host_port(PORT)?;
-        wait_for_200(&container, port)?;
+        wait_for_200(&container, port, "/health")?;
         crate::store::seed_users(port, 42)?;
         wrk(port, "/users/42", 2, args.connections)?; // warm-up
         settle_connections();
@@ -203,7 +162,9 @@ pub fn round(
         );
     }
 
-    let OnLoopback { container, port } = start_on_loopback(&tag)?;
+    let OnLoopback {
+        container, port, ..
+    } = start_on_loopback(&tag, &[])?;
     crate::store::seed_users(port, 42)?;
     let stop_load = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..16)
@@ -244,43 +205,48 @@ fn client(port: u16, stop: Arc<AtomicBool>) -> thread::JoinHandle<Vec<(Instant, 
     })
 }
 
-fn wait_for_200(container: &Container, port: u16) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok((200, _)) = docker::http_get(port, "/health") {
-            return Ok(());
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
-    bail!("no 200 on /health within 30 s: {}", container.logs_tail(10))
-}
-
 pub struct Load {
     pub rps: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
 }
 
-/// wrk against loopback for a fixed time: bounded, and it stops by itself.
+/// `GET path` under wrk (see [`run_wrk`]): requests per second and latency.
 fn wrk(port: u16, path: &str, seconds: u32, connections: u32) -> Result<Load> {
-    let url = format!("http://127.0.0.1:{port}{path}");
-    let output = Command::new("wrk")
-        .args([
-            "--threads",
-            "2",
-            "--connections",
-            &connections.to_string(),
-            "--duration",
-            &format!("{seconds}s"),
-            "--timeout",
-            "5s",
-            "--latency",
-            &url,
-        ])
+    parse_wrk(&run_wrk(port, path, None, seconds, connections)?)
+}
+
+/// wrk's report of a load on `http://127.0.0.1:{port}{path}`: bounded in time and connections,
+/// and it stops by itself. A `script` (wrk's Lua `request` function) makes the requests;
+/// without one every request is `GET path`.
+pub fn run_wrk(
+    port: u16,
+    path: &str,
+    script: Option<&Path>,
+    seconds: u32,
+    connections: u32,
+) -> Result<String> {
+    let mut command = Command::new("wrk");
+    command.args([
+        "--threads",
+        "2",
+        "--connections",
+        &connections.to_string(),
+        "--duration",
+        &format!("{seconds}s"),
+        "--timeout",
+        "5s",
+        "--latency",
+    ]);
+    if let Some(script) = script {
+        command.arg("--script").arg(script);
+    }
+    let output = command
+        .arg(format!("http://127.0.0.1:{port}{path}"))
         .stdin(Stdio::null())
         .output()
         .context("while running wrk")?;
-    parse_wrk(&String::from_utf8_lossy(&output.stdout))
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 pub fn parse_wrk(text: &str) -> Result<Load> {

@@ -8,11 +8,12 @@
 //! host network, bound to 127.0.0.1, so no proxy sits in the path; PostgreSQL runs beside it
 //! with no limit, on 127.0.0.1 too. Every load targets 127.0.0.1 for a fixed time.
 
-use crate::measure::{Load, OnLoopback, Samples, parse_wrk, start_on_loopback_with};
+use crate::measure::{Load, Samples, parse_wrk, run_wrk};
 use anyhow::{Context, Result, bail};
 use cargo_microservice::docker::{self, docker_ok};
 use cargo_microservice::variants::Database;
 use cargo_microservice::{NewArgs, Values};
+use cargo_microservice_support::loopback::{OnLoopback, wait_for_200};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -223,15 +224,9 @@ fn build(work: &Path, database: Database) -> Result<String> {
 /// The service as the runner starts every service (host network, 127.0.0.1, the compose file's
 /// limits), once `/ready` says its store can serve.
 fn start_service(tag: &str, env: &[String]) -> Result<OnLoopback> {
-    let running = start_on_loopback_with(tag, env)?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !matches!(docker::http_get(running.port, "/ready"), Ok((200, _))) {
-        if Instant::now() > deadline {
-            bail!("{tag} not ready within 30 s");
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    Ok(running)
+    let service = OnLoopback::start(tag, env)?;
+    wait_for_200(&service.container, service.port, "/ready")?;
+    Ok(service)
 }
 
 const READ_SCRIPT: &str = r#"
@@ -257,32 +252,10 @@ end
 "#;
 
 fn wrk(service: &OnLoopback, script: &Path, seconds: u32, connections: u32) -> Result<Load> {
-    let port = service.port;
-    let output = Command::new("wrk")
-        .args([
-            "--threads",
-            "2",
-            "--connections",
-            &connections.to_string(),
-            "--duration",
-            &format!("{seconds}s"),
-            "--timeout",
-            "5s",
-            "--latency",
-            "--script",
-        ])
-        .arg(script)
-        .arg(format!("http://127.0.0.1:{port}"))
-        .stdin(Stdio::null())
-        .output()
-        .context("while running wrk")?;
-    let text = String::from_utf8_lossy(&output.stdout);
+    let text = run_wrk(service.port, "", Some(script), seconds, connections)?;
     if text.contains("Non-2xx") {
         // wrk counts them but does not say which: the service's access log does.
-        let log = docker::docker(&["logs", &service.container.id])
-            .output()
-            .map(|output| String::from_utf8_lossy(&output.stderr).into_owned())
-            .unwrap_or_default();
+        let log = service.container.logs();
         let answers: Vec<&str> = log
             .lines()
             .filter(|line| line.contains(r#""status":"#) && !line.contains(r#""status":2"#))

@@ -14,6 +14,19 @@ use std::time::{Duration, Instant};
 /// The limits the template's compose file sets; containers under test get the same.
 pub const CPUS: &str = "0.5";
 pub const MEMORY: &str = "128m";
+/// `docker run` flags for the compose file's limits and hardening: 0.5 CPU, 128 MiB, read-only
+/// root, no capabilities, no new privileges.
+pub const AS_COMPOSE_RUNS_IT: [&str; 9] = [
+    "--cpus",
+    CPUS,
+    "--memory",
+    MEMORY,
+    "--read-only",
+    "--cap-drop",
+    "ALL",
+    "--security-opt",
+    "no-new-privileges:true",
+];
 /// `docker stop` sends SIGKILL after this long; a clean stop must finish well inside it.
 pub const DOCKER_STOP_GRACE: Duration = Duration::from_secs(10);
 
@@ -133,27 +146,13 @@ impl Container {
         let publish = format!("127.0.0.1:0:{container_port}");
         let interval = format!("{}ms", health_interval.as_millis());
         let env_args = env.iter().flat_map(|pair| ["--env", pair.as_str()]);
-        let args: Vec<&str> = [
-            "run",
-            "--detach",
-            "--cpus",
-            CPUS,
-            "--memory",
-            MEMORY,
-            "--read-only",
-            "--cap-drop",
-            "ALL",
-            "--security-opt",
-            "no-new-privileges:true",
-            "--publish",
-            &publish,
-            "--health-interval",
-            &interval,
-        ]
-        .into_iter()
-        .chain(env_args)
-        .chain([image])
-        .collect();
+        let args: Vec<&str> = ["run", "--detach"]
+            .into_iter()
+            .chain(AS_COMPOSE_RUNS_IT)
+            .chain(["--publish", &publish, "--health-interval", &interval])
+            .chain(env_args)
+            .chain([image])
+            .collect();
         let id = docker_ok(&args)?;
         Ok(Container { id })
     }
@@ -247,16 +246,32 @@ impl Container {
         Ok((code, elapsed))
     }
 
+    /// The last `lines` lines of the container's log, stdout then stderr.
     pub fn logs_tail(&self, lines: usize) -> String {
-        let out = docker(&["logs", "--tail", &lines.to_string(), &self.id]).output();
-        out.map(|out| {
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
-        .unwrap_or_default()
+        self.read_logs(&["--tail", &lines.to_string()])
+    }
+
+    /// The container's whole log, stdout then stderr.
+    pub fn logs(&self) -> String {
+        self.read_logs(&[])
+    }
+
+    fn read_logs(&self, options: &[&str]) -> String {
+        let args: Vec<&str> = ["logs"]
+            .into_iter()
+            .chain(options.iter().copied())
+            .chain([self.id.as_str()])
+            .collect();
+        docker(&args)
+            .output()
+            .map(|out| {
+                format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })
+            .unwrap_or_default()
     }
 }
 

@@ -11,9 +11,10 @@
 
 use crate::helpers::*;
 use cargo_microservice::docker::{self, Container};
+use cargo_microservice_support::loopback::{self, OnLoopback};
 use cargo_microservice_support::postgres;
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
@@ -229,7 +230,13 @@ impl Outcome {
 }
 
 fn run_scenario(tag: &str, target: &Target, scenario: &Scenario) -> Outcome {
-    let service = OnLoopback::start(tag, &target.env);
+    let env: Vec<String> = ["RUST_LOG=info".to_owned()]
+        .into_iter()
+        .chain(target.env.iter().cloned())
+        .collect();
+    let service = OnLoopback::start(tag, &env).unwrap();
+    // Ready, not only alive: with a database, migrated and connected.
+    loopback::wait_for_200(&service.container, service.admin_port, "/ready").unwrap();
     // Idle after a little real traffic, as a service in use would be: the user the attackers
     // ask for exists (a store that keeps it across scenarios answers 409 to the later POSTs).
     let created = request(
@@ -255,7 +262,7 @@ fn run_scenario(tag: &str, target: &Target, scenario: &Scenario) -> Outcome {
     }
     thread::sleep(Duration::from_millis(500));
     let (idle_rss, _) = service.container.resident_memory().unwrap();
-    let log_before = service.logs();
+    let log_before = service.container.logs();
 
     let prober = Prober::start(service.admin_port);
     let attacker = (scenario.attack)(service.port);
@@ -266,7 +273,7 @@ fn run_scenario(tag: &str, target: &Target, scenario: &Scenario) -> Outcome {
         .resident_memory()
         .unwrap_or((u64::MAX, u64::MAX));
     let settled_rss = settle(&service.container, idle_rss, scenario.settle_margin);
-    let log_after = service.logs();
+    let log_after = service.container.logs();
     let added = log_after.get(log_before.len()..).unwrap_or(&log_after);
     let client_log_bytes = added
         .lines()
@@ -305,82 +312,6 @@ fn settle(container: &Container, idle: u64, margin: u64) -> u64 {
             return now;
         }
         thread::sleep(Duration::from_millis(250));
-    }
-}
-
-/// The service's container on the host network, bound to 127.0.0.1 on free ports, under the
-/// compose file's limits.
-struct OnLoopback {
-    container: Container,
-    port: u16,
-    admin_port: u16,
-}
-
-impl OnLoopback {
-    fn start(tag: &str, env: &[String]) -> Self {
-        // Both held until both are known, so they differ; released just before the service binds.
-        let main = TcpListener::bind("127.0.0.1:0").unwrap();
-        let admin = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = main.local_addr().unwrap().port();
-        let admin_port = admin.local_addr().unwrap().port();
-        drop((main, admin));
-        let mut args: Vec<String> = [
-            "run",
-            "--detach",
-            "--network",
-            "host",
-            "--cpus",
-            docker::CPUS,
-            "--memory",
-            docker::MEMORY,
-            "--read-only",
-            "--cap-drop",
-            "ALL",
-            "--security-opt",
-            "no-new-privileges:true",
-            "--env",
-            "HOST=127.0.0.1",
-            "--env",
-            "RUST_LOG=info",
-        ]
-        .map(String::from)
-        .to_vec();
-        args.extend(["--env".to_owned(), format!("PORT={port}")]);
-        args.extend(["--env".to_owned(), format!("ADMIN_PORT={admin_port}")]);
-        for value in env {
-            args.extend(["--env".to_owned(), value.clone()]);
-        }
-        args.push(tag.to_owned());
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let container = Container {
-            id: docker::docker_ok(&args).unwrap(),
-        };
-        // Ready, not only alive: with a database, migrated and connected.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !matches!(docker::http_get(admin_port, "/ready"), Ok((200, _))) {
-            assert!(
-                Instant::now() < deadline,
-                "no 200 on the admin /ready within 30 s: {}",
-                container.logs_tail(20)
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-        Self {
-            container,
-            port,
-            admin_port,
-        }
-    }
-
-    fn logs(&self) -> String {
-        let out = docker::docker(&["logs", &self.container.id])
-            .output()
-            .unwrap();
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
     }
 }
 

@@ -1,9 +1,11 @@
 //! What every suite (and the benchmark) needs: the repository, the variant matrix, commands
 //! run with a clean environment, the rule for tools that are missing (fail in CI, skip loudly
-//! elsewhere), and base images on hosts with no registry ([`standin`]). A dev-only crate: the
-//! shipped `cargo-microservice` never links it.
+//! elsewhere), base images on hosts with no registry ([`standin`]), and services run on the
+//! host's loopback ([`loopback`]). A dev-only crate: the shipped `cargo-microservice` never
+//! links it.
 
 pub mod kubernetes;
+pub mod loopback;
 pub mod postgres;
 pub mod standin;
 
