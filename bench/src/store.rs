@@ -255,7 +255,7 @@ fn wrk(service: &OnLoopback, script: &Path, seconds: u32, connections: u32) -> R
     let text = run_wrk(service.port, "", Some(script), seconds, connections)?;
     if text.contains("Non-2xx") {
         // wrk counts them but does not say which: the service's access log does.
-        let log = service.container.logs();
+        let log = service.container.logs().unwrap_or_default();
         let answers: Vec<&str> = log
             .lines()
             .filter(|line| line.contains(r#""status":"#) && !line.contains(r#""status":2"#))

@@ -246,32 +246,36 @@ impl Container {
         Ok((code, elapsed))
     }
 
-    /// The last `lines` lines of the container's log, stdout then stderr.
+    /// The last `lines` lines of the container's log, stdout then stderr; empty when it cannot
+    /// be read (for error messages).
     pub fn logs_tail(&self, lines: usize) -> String {
         self.read_logs(&["--tail", &lines.to_string()])
+            .unwrap_or_default()
     }
 
     /// The container's whole log, stdout then stderr.
-    pub fn logs(&self) -> String {
+    pub fn logs(&self) -> Result<String> {
         self.read_logs(&[])
     }
 
-    fn read_logs(&self, options: &[&str]) -> String {
+    fn read_logs(&self, options: &[&str]) -> Result<String> {
         let args: Vec<&str> = ["logs"]
             .into_iter()
             .chain(options.iter().copied())
             .chain([self.id.as_str()])
             .collect();
-        docker(&args)
-            .output()
-            .map(|out| {
-                format!(
-                    "{}{}",
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                )
-            })
-            .unwrap_or_default()
+        let out = output(&mut docker(&args))?;
+        ensure!(
+            out.status.success(),
+            "docker logs {} failed: {}",
+            self.id,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        Ok(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
     }
 }
 

@@ -262,7 +262,7 @@ fn run_scenario(tag: &str, target: &Target, scenario: &Scenario) -> Outcome {
     }
     thread::sleep(Duration::from_millis(500));
     let (idle_rss, _) = service.container.resident_memory().unwrap();
-    let log_before = service.container.logs();
+    let log_before = service.container.logs().unwrap();
 
     let prober = Prober::start(service.admin_port);
     let attacker = (scenario.attack)(service.port);
@@ -273,7 +273,7 @@ fn run_scenario(tag: &str, target: &Target, scenario: &Scenario) -> Outcome {
         .resident_memory()
         .unwrap_or((u64::MAX, u64::MAX));
     let settled_rss = settle(&service.container, idle_rss, scenario.settle_margin);
-    let log_after = service.container.logs();
+    let log_after = service.container.logs().unwrap();
     let added = log_after.get(log_before.len()..).unwrap_or(&log_after);
     let client_log_bytes = added
         .lines()
