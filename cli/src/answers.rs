@@ -15,9 +15,6 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
-/// The name of the answers file written into every project the CLI creates.
-pub const ANSWERS_FILE: &str = ".cargo-microservice.toml";
-
 /// The template's values as given, before defaults: a flag each, and the `[values]` table of a
 /// values file (the format cargo-generate's `--values-file` takes).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
@@ -48,11 +45,19 @@ impl Values {
         #[serde(deny_unknown_fields)]
         struct ValuesFile {
             values: Values,
-            // What an answers file adds is informative only.
+            // What a project's record (`.cargo-microservice.toml`) adds besides its values.
             #[serde(rename = "name")]
             _name: Option<String>,
             #[serde(rename = "tool_version")]
             _tool_version: Option<String>,
+            #[serde(rename = "template_version")]
+            _template_version: Option<String>,
+            #[serde(rename = "template_digest")]
+            _template_digest: Option<String>,
+            #[serde(rename = "files")]
+            _files: Option<toml::Table>,
+            #[serde(rename = "upgrade")]
+            _upgrade: Option<toml::Table>,
         }
         let text = fs_err::read_to_string(path).map_err(|error| match error.kind() {
             std::io::ErrorKind::NotFound => UserError::ValuesFileMissing {
@@ -179,24 +184,15 @@ impl Answers {
             .collect()
     }
 
-    /// `.cargo-microservice.toml`: a values file (`--values-file` takes it) plus the tool version.
-    pub fn to_answers_file(&self, name: &str) -> String {
-        #[derive(Serialize)]
-        struct AnswersFile<'a> {
-            name: &'a str,
-            tool_version: &'a str,
-            values: &'a Answers,
+    /// The answers as a values file states them, every value given.
+    pub fn to_values(&self) -> Values {
+        Values {
+            base: Some(self.base),
+            debian: self.debian,
+            rust_version: Some(self.rust_version.clone()),
+            port: Some(self.port),
+            database: Some(self.database),
         }
-        let body = toml::to_string(&AnswersFile {
-            name,
-            tool_version: env!("CARGO_PKG_VERSION"),
-            values: self,
-        })
-        .expect("answers serialise");
-        format!(
-            "# Written by cargo-microservice when it created this project; pass it back with\n\
-             # `--values-file {ANSWERS_FILE}` to render the same service again.\n{body}"
-        )
     }
 }
 
@@ -379,20 +375,17 @@ mod tests {
     }
 
     #[test]
-    fn the_answers_file_is_a_values_file_that_renders_the_same_answers() {
+    fn the_answers_as_values_render_the_same_answers() {
         let values = Values {
             base: Some(Base::Alpine),
             port: Some("9000".parse().unwrap()),
             ..Values::default()
         };
         let answers = Answers::from_values(&values).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(ANSWERS_FILE);
-        std::fs::write(&path, answers.to_answers_file("orders")).unwrap();
 
-        let reread = Answers::from_values(&Values::from_file(&path).unwrap()).unwrap();
+        let again = Answers::from_values(&answers.to_values()).unwrap();
 
-        assert_eq!(reread, answers);
+        assert_eq!(again, answers);
     }
 
     #[test]

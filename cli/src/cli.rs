@@ -6,6 +6,7 @@ use crate::errors::exit;
 use crate::new::{self, NewArgs};
 use crate::output;
 use crate::signals::Interrupted;
+use crate::upgrade::{self, AdoptArgs, UpgradeArgs};
 use crate::variants::{self, VariantsArgs};
 use anyhow::{Context, Result};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
@@ -25,6 +26,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     New(NewArgs),
+    Upgrade(UpgradeArgs),
+    Adopt(AdoptArgs),
     Check(CheckArgs),
     Variants(VariantsArgs),
     Completions(CompletionsArgs),
@@ -132,6 +135,22 @@ fn run(cli: Cli) -> Result<u8> {
                     )
                 }
             })?;
+            Ok(exit::SUCCESS)
+        }
+        Command::Upgrade(args) => {
+            let upgraded = match upgrade::upgrade(&args) {
+                Err(error) if error.is::<Interrupted>() => {
+                    output::eprint(&format!("{error}\n"));
+                    return Ok(error.downcast::<Interrupted>()?.exit_status);
+                }
+                result => result?,
+            };
+            output::print(&upgraded.summary())?;
+            Ok(upgraded.exit_status())
+        }
+        Command::Adopt(args) => {
+            let adopted = upgrade::adopt(&args)?;
+            output::print(&adopted.summary())?;
             Ok(exit::SUCCESS)
         }
         Command::Check(args) => run_check(&args),

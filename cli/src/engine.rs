@@ -2,9 +2,8 @@
 //! its progress to stderr itself ("Destination: <staging dir>", "Done!"): that log is caught
 //! and shown only with `--verbose`, and its errors reach the user without temporary paths.
 
-use crate::answers::{ANSWERS_FILE, Answers};
-use crate::names::ProjectNames;
-use crate::template;
+use crate::answers::Answers;
+use crate::template::versions::TemplateVersion;
 use anyhow::{Context, Result, anyhow, bail};
 use cargo_generate::{GenerateArgs, TemplatePath, Vcs};
 use std::fs::File;
@@ -13,26 +12,30 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// Renders the template into `staging`; returns the rendered project directory and the
-/// engine's log.
+/// Renders `version` of the template with `answers` under the name `typed` into `staging`;
+/// returns the rendered project directory and the engine's log.
 pub fn render(
     staging: &Path,
-    names: &ProjectNames,
+    typed: &str,
     answers: &Answers,
+    version: &TemplateVersion,
 ) -> Result<(PathBuf, String)> {
-    require_rustfmt()?;
     let template_dir = staging.join("template");
     let output_dir = staging.join("output");
     fs_err::create_dir(&template_dir)?;
     fs_err::create_dir(&output_dir)?;
-    template::extract(&template_dir)?;
+    version.extract(&template_dir)?;
+    // Since template 0.2.0 the files are stored formatted; earlier ones need rustfmt.
+    if formats(&template_dir)? {
+        require_rustfmt()?;
+    }
     let args = GenerateArgs {
         template_path: TemplatePath {
             path: Some(template_dir.display().to_string()),
             ..TemplatePath::default()
         },
         destination: Some(output_dir.clone()),
-        name: Some(names.typed.clone()),
+        name: Some(typed.to_owned()),
         define: answers.defines(),
         silent: true,
         vcs: Some(Vcs::None),
@@ -55,11 +58,21 @@ pub fn render(
             line.trim()
         );
     }
-    fs_err::write(
-        rendered.join(ANSWERS_FILE),
-        answers.to_answers_file(&names.typed),
-    )?;
     Ok((rendered, log))
+}
+
+/// Whether the template asks cargo-generate to run rustfmt on what it renders (`[template]
+/// fmt`, true unless it says false).
+fn formats(template_dir: &Path) -> Result<bool> {
+    let config: toml::Table = toml::from_str(&fs_err::read_to_string(
+        template_dir.join("cargo-generate.toml"),
+    )?)
+    .context("while reading the template's cargo-generate.toml")?;
+    Ok(config
+        .get("template")
+        .and_then(|template| template.get("fmt"))
+        .and_then(toml::Value::as_bool)
+        .unwrap_or(true))
 }
 
 /// cargo-generate formats the rendered code with rustfmt, and only warns when it cannot; a

@@ -70,6 +70,57 @@ pub enum UserError {
     )]
     DestinationNotEmpty { path: PathBuf },
 
+    #[error(
+        "{path} is not a record cargo-microservice can read ({detail}): restore it from version control"
+    )]
+    RecordInvalid { path: PathBuf, detail: String },
+
+    #[error("{} cannot be upgraded: {why}", path.display())]
+    UnknownTemplateVersion { path: PathBuf, why: String },
+
+    #[error(
+        "{} is not a project cargo-microservice made: {missing}; `upgrade` works on projects `cargo microservice new` created",
+        path.display()
+    )]
+    NotAProject { path: PathBuf, missing: String },
+
+    #[error(
+        "{} has no .cargo-microservice.toml, the record `upgrade` needs; if `cargo generate` made it from this template, adopt it first: `cargo microservice adopt {}`",
+        path.display(), path.display()
+    )]
+    NotRecorded { path: PathBuf },
+
+    #[error(
+        "{} already has a .cargo-microservice.toml: it needs no adopting; run `cargo microservice upgrade {}`",
+        path.display(), path.display()
+    )]
+    AlreadyRecorded { path: PathBuf },
+
+    #[error("invalid --set {set:?}: {why}")]
+    InvalidSet { set: String, why: String },
+
+    #[error(
+        "{} has an unfinished upgrade to template {version} with other answers: finish it with the same cargo-microservice and no new --set, or drop it (`git checkout .`) and start again",
+        path.display()
+    )]
+    UpgradePendingElsewhere { path: PathBuf, version: String },
+
+    #[error(
+        "rendering template {version} with the answers {} records does not give the files `new` wrote ({file} differs): the record was edited or the template archive is damaged; restore .cargo-microservice.toml from version control",
+        path.display()
+    )]
+    BaseDiffers {
+        path: PathBuf,
+        version: String,
+        file: String,
+    },
+
+    #[error(
+        "{} has uncommitted changes, and an upgrade's changes should be the only ones `git diff` shows:\n  {}\ncommit or stash them first, or pass --allow-dirty",
+        path.display(), changes.join("\n  ")
+    )]
+    DirtyWorkTree { path: PathBuf, changes: Vec<String> },
+
     #[error("nothing was written to {}:\n  {}", project.display(), conflicts.join("\n  "))]
     Conflicts {
         project: PathBuf,

@@ -6,6 +6,7 @@ pub mod check;
 pub mod cli;
 pub mod docker;
 pub mod new;
+pub mod upgrade;
 pub mod variants;
 
 mod answers;
@@ -15,6 +16,7 @@ mod names;
 mod output;
 mod plan;
 mod prompts;
+mod record;
 mod signals;
 mod template;
 

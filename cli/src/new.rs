@@ -5,6 +5,8 @@
 use crate::answers::{Answers, Values};
 use crate::errors::UserError;
 use crate::names::ProjectNames;
+use crate::record::{RECORD_FILE, Record};
+use crate::template::versions;
 use crate::{engine, plan, prompts, signals};
 use anyhow::{Context, Result};
 use clap::ValueEnum;
@@ -94,7 +96,16 @@ pub fn create(args: &NewArgs) -> Result<Created> {
         .tempdir()
         .context("while making a staging directory")?;
     let result = (|| {
-        let (rendered, engine_log) = engine::render(staging.path(), &names, &answers)?;
+        let version = versions::current();
+        let (rendered, engine_log) =
+            engine::render(staging.path(), &names.typed, &answers, version)?;
+        let record = Record::new(
+            &names.typed,
+            &answers,
+            version,
+            &plan::read_tree(&rendered)?,
+        );
+        fs_err::write(rendered.join(RECORD_FILE), record.to_toml())?;
         if let Some(interrupted) = watch.received() {
             return Err(interrupted.into());
         }

@@ -1,5 +1,5 @@
-//! Plan, then write. Every file `new` will write is checked against what is on disk before a
-//! byte is written: a symlink, a directory where a file goes, a file where a directory goes, or
+//! Plan, then write. Every file `new` or `upgrade` will write (or `upgrade` remove) is checked
+//! against what is on disk before a byte is written: a symlink, a directory where a file goes, a file where a directory goes, or
 //! a place that cannot be written refuses the whole plan, each conflict named. Then the bytes
 //! go into temporary files beside their targets; only when every one is written are they
 //! renamed into place, each file they replace kept as a hard link until the end, so a failure
@@ -8,7 +8,7 @@
 use crate::errors::UserError;
 use anyhow::{Context, Result, anyhow};
 use std::fs::Metadata;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
@@ -18,6 +18,8 @@ pub struct Plan {
     pub project_dir: PathBuf,
     /// Relative to `project_dir`, sorted.
     pub files: Vec<PlannedFile>,
+    /// Files to remove, relative to `project_dir`: each a regular file there now.
+    pub removals: Vec<String>,
     /// Directories to create, parents first: the destination's missing ancestors, the project
     /// directory, and those inside it.
     create_dirs: Vec<PathBuf>,
@@ -26,13 +28,40 @@ pub struct Plan {
 #[derive(Debug)]
 pub struct PlannedFile {
     pub path: String,
-    /// An existing file of the user's that this one replaces (`--force`).
+    /// An existing file of the user's that this one replaces (`--force`, `upgrade`); it keeps
+    /// its mode.
     pub replaces: bool,
-    source: PathBuf,
+    source: Source,
+}
+
+/// Where a planned file's bytes come from.
+#[derive(Debug)]
+pub enum Source {
+    /// A rendered file, whose mode a new file takes too.
+    File(PathBuf),
+    /// Bytes made here (a merge); a new file gets mode 644.
+    Bytes(Vec<u8>),
 }
 
 /// Checks every file of `rendered` against `project_dir` and what is above it.
 pub fn plan(rendered: &Path, project_dir: &Path) -> Result<Plan> {
+    let files = list_files(rendered)?
+        .into_iter()
+        .map(|path| {
+            let source = Source::File(rendered.join(&path));
+            (path, source)
+        })
+        .collect();
+    plan_files(files, Vec::new(), project_dir)
+}
+
+/// Checks every file to write (`files`, by path relative to `project_dir`) and every file to
+/// remove against `project_dir` and what is above it.
+pub fn plan_files(
+    files_to_write: Vec<(String, Source)>,
+    removals: Vec<String>,
+    project_dir: &Path,
+) -> Result<Plan> {
     let mut conflicts = Vec::new();
     let mut create_dirs = Vec::new();
     let mut writable_checked = Vec::new();
@@ -85,7 +114,7 @@ pub fn plan(rendered: &Path, project_dir: &Path) -> Result<Plan> {
     create_dirs.extend(missing_above);
 
     let mut files = Vec::new();
-    for path in list_files(rendered)? {
+    for (path, source) in files_to_write {
         let target = project_dir.join(&path);
         let mut parent_missing = false;
         let mut dir = destination.to_owned();
@@ -162,10 +191,39 @@ pub fn plan(rendered: &Path, project_dir: &Path) -> Result<Plan> {
             }
         };
         files.push(PlannedFile {
-            source: rendered.join(&path),
+            source,
             path,
             replaces,
         });
+    }
+    for path in &removals {
+        let target = project_dir.join(path);
+        let mut dir = project_dir.to_owned();
+        let mut blocked = false;
+        for component in Path::new(path)
+            .parent()
+            .into_iter()
+            .flat_map(Path::components)
+        {
+            dir.push(component);
+            if let Some(Kind::Symlink) = what_is(&dir)? {
+                conflicts.push(Conflict::Symlink(dir.clone()));
+                blocked = true;
+                break;
+            }
+        }
+        if blocked {
+            continue;
+        }
+        match what_is(&target)? {
+            Some(Kind::File) => {
+                check_writable(&dir, &mut writable_checked, &mut conflicts);
+            }
+            Some(Kind::Symlink) => conflicts.push(Conflict::Symlink(target)),
+            Some(Kind::Dir) => conflicts.push(Conflict::DirectoryForFile(target)),
+            Some(Kind::Special(what)) => conflicts.push(Conflict::SpecialForFile(target, what)),
+            None => {}
+        }
     }
     if !conflicts.is_empty() {
         // A symlinked or blocked directory stops every file under it: name it once.
@@ -184,6 +242,7 @@ pub fn plan(rendered: &Path, project_dir: &Path) -> Result<Plan> {
     Ok(Plan {
         project_dir: project_dir.to_owned(),
         files,
+        removals,
         create_dirs,
     })
 }
@@ -318,6 +377,17 @@ pub fn list_files(dir: &Path) -> Result<Vec<String>> {
     Ok(files)
 }
 
+/// Every file under `dir` by relative path, with its bytes.
+pub fn read_tree(dir: &Path) -> Result<std::collections::BTreeMap<String, Vec<u8>>> {
+    list_files(dir)?
+        .into_iter()
+        .map(|path| {
+            let bytes = fs_err::read(dir.join(&path))?;
+            Ok((path, bytes))
+        })
+        .collect()
+}
+
 /// What has been done so far, so it can be undone.
 #[derive(Default)]
 struct Progress {
@@ -327,11 +397,21 @@ struct Progress {
     backups: Vec<PathBuf>,
     /// (target, backup of the file it replaced, if any)
     placed: Vec<(PathBuf, Option<PathBuf>)>,
+    /// (removed file, its backup)
+    removed: Vec<(PathBuf, PathBuf)>,
+    /// Directories a removal left empty, removed in turn.
+    removed_dirs: Vec<PathBuf>,
 }
 
 impl Progress {
     /// Puts back every replaced file, removes every new one and every directory made.
     fn undo(self) {
+        for dir in self.removed_dirs.iter().rev() {
+            let _ = std::fs::create_dir(dir);
+        }
+        for (target, backup) in self.removed.into_iter().rev() {
+            let _ = std::fs::rename(&backup, &target);
+        }
         for (target, backup) in self.placed.into_iter().rev() {
             let _ = match backup {
                 Some(backup) => std::fs::rename(&backup, &target),
@@ -355,7 +435,11 @@ pub fn write(plan: &Plan, stop: &dyn Fn() -> Option<anyhow::Error>) -> Result<()
     let mut progress = Progress::default();
     match write_steps(plan, stop, &mut progress) {
         Ok(()) => {
-            for backup in &progress.backups {
+            for backup in progress
+                .backups
+                .iter()
+                .chain(progress.removed.iter().map(|(_, backup)| backup))
+            {
                 let _ = std::fs::remove_file(backup);
             }
             Ok(())
@@ -389,12 +473,29 @@ fn write_steps(
             .prefix(".cargo-microservice-")
             .tempfile_in(parent)
             .with_context(|| format!("while writing into {}", parent.display()))?;
-        let mut source = fs_err::File::open(&file.source)?;
-        std::io::copy(&mut source, temporary.as_file_mut())
-            .and_then(|_| temporary.as_file().sync_data())
+        let written = match &file.source {
+            Source::File(path) => {
+                let mut source = fs_err::File::open(path)?;
+                std::io::copy(&mut source, temporary.as_file_mut()).map(|_| ())
+            }
+            Source::Bytes(bytes) => temporary.as_file_mut().write_all(bytes),
+        };
+        written
+            .and_then(|()| temporary.as_file().sync_data())
             .with_context(|| format!("while writing {}", target.display()))?;
-        let mode = source.metadata()?.permissions();
-        fs_err::set_permissions(temporary.path(), mode)?;
+        // A file the project has keeps its mode (an executable script stays one); a new one
+        // takes the template's.
+        let mode = if file.replaces {
+            Some(fs_err::metadata(&target)?.permissions())
+        } else {
+            match &file.source {
+                Source::File(path) => Some(fs_err::metadata(path)?.permissions()),
+                Source::Bytes(_) => None,
+            }
+        };
+        if let Some(mode) = mode {
+            fs_err::set_permissions(temporary.path(), mode)?;
+        }
         let path = temporary.into_temp_path();
         staged.push((target, path.to_path_buf()));
         progress.temporaries.push(path);
@@ -415,12 +516,40 @@ fn write_steps(
         fs_err::rename(&temporary, &target)?;
         progress.placed.push((target, backup));
     }
+    for path in &plan.removals {
+        check_stop()?;
+        let target = plan.project_dir.join(path);
+        if !target.exists() {
+            continue;
+        }
+        // Kept at the project's root, so the directory it leaves can go if it is now empty.
+        let backup = plan.project_dir.join(format!(
+            ".cargo-microservice-{}-removed-{}.orig",
+            std::process::id(),
+            progress.removed.len()
+        ));
+        fs_err::rename(&target, &backup)?;
+        progress.removed.push((target.clone(), backup));
+        let mut dir = target.parent().map(Path::to_owned);
+        while let Some(current) = dir {
+            if current == plan.project_dir || !is_empty_dir(&current) {
+                break;
+            }
+            fs_err::remove_dir(&current)?;
+            progress.removed_dirs.push(current.clone());
+            dir = current.parent().map(Path::to_owned);
+        }
+    }
     check_stop()?;
     // Renamed into place: nothing temporary is left to delete.
     for temporary in progress.temporaries.drain(..) {
         let _ = temporary.keep();
     }
     Ok(())
+}
+
+fn is_empty_dir(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
 }
 
 fn backup_path(target: &Path) -> PathBuf {

@@ -26,10 +26,10 @@ use actix_service::{
     IntoServiceFactory, Service, ServiceFactory, ServiceFactoryExt, apply_fn_factory, map_config,
 };
 use actix_web::dev::{AppConfig, Server, fn_factory, fn_service};
-use actix_web::web::{Bytes, BytesMut};
-use futures_core::Stream;
 use actix_web::rt::net::TcpStream;
 use actix_web::rt::time::{Sleep, sleep};
+use actix_web::web::{Bytes, BytesMut};
+use futures_core::Stream;
 use socket2::{Domain, Socket, Type};
 use std::cell::Cell;
 use std::fmt;
@@ -232,7 +232,12 @@ fn own_the_head(request: &mut Request) {
         .filter(|_| head.uri.scheme().is_none())
         .map(|target| target.as_str().as_bytes());
     let mut copy = BytesMut::with_capacity(
-        target.map_or(0, <[u8]>::len) + head.headers.iter().map(|(_, value)| value.len()).sum::<usize>(),
+        target.map_or(0, <[u8]>::len)
+            + head
+                .headers
+                .iter()
+                .map(|(_, value)| value.len())
+                .sum::<usize>(),
     );
     if let Some(target) = target {
         copy.extend_from_slice(target);
@@ -364,13 +369,8 @@ where
                             return Ok(());
                         }
                         let mid_request = Rc::new(Cell::new(false));
-                        let stream = Bounded::new(
-                            io,
-                            open,
-                            &bounds,
-                            Rc::clone(&mid_request),
-                            drain,
-                        );
+                        let stream =
+                            Bounded::new(io, open, &bounds, Rc::clone(&mid_request), drain);
                         OPENING.set(Some(mid_request));
                         let connection = h1.call((stream, peer));
                         OPENING.set(None);

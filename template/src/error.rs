@@ -2,6 +2,7 @@
 //! `{"error": "<code>", "message": "<sentence>", "request_id": "<the X-Request-Id>"}`.
 
 use crate::StoreError;
+use crate::request_id;
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
@@ -9,22 +10,35 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use crate::request_id;
 use serde::Serialize;
 use std::fmt;
 
 /// An error a handler returns; its status and JSON body are decided here, once.
 #[derive(Debug)]
 pub enum ApiError {
-    BadRequest { code: &'static str, message: String },
+    BadRequest {
+        code: &'static str,
+        message: String,
+    },
     /// Well-formed JSON whose values cannot be accepted.
-    Unprocessable { code: &'static str, message: String },
+    Unprocessable {
+        code: &'static str,
+        message: String,
+    },
     NotFound,
-    UserNotFound { id: i64 },
-    MethodNotAllowed { allow: &'static str },
+    UserNotFound {
+        id: i64,
+    },
+    MethodNotAllowed {
+        allow: &'static str,
+    },
     RequestTimeout,
-    PayloadTooLarge { limit: usize },
-    UriTooLong { limit: usize },
+    PayloadTooLarge {
+        limit: usize,
+    },
+    UriTooLong {
+        limit: usize,
+    },
     UnsupportedMediaType,
     Store(StoreError),
 }
@@ -69,14 +83,20 @@ impl fmt::Display for ApiError {
             Self::NotFound => f.write_str("no route matches this path"),
             Self::UserNotFound { id } => write!(f, "no user has the id {id}"),
             Self::MethodNotAllowed { allow } => {
-                write!(f, "this path does not accept this method; it accepts {allow}")
+                write!(
+                    f,
+                    "this path does not accept this method; it accepts {allow}"
+                )
             }
             Self::RequestTimeout => f.write_str("the request body did not arrive in time"),
             Self::PayloadTooLarge { limit } => {
                 write!(f, "the request body is larger than the {limit}-byte limit")
             }
             Self::UriTooLong { limit } => {
-                write!(f, "the request target is longer than the {limit}-byte limit")
+                write!(
+                    f,
+                    "the request target is longer than the {limit}-byte limit"
+                )
             }
             Self::UnsupportedMediaType => {
                 f.write_str("send the body as JSON with Content-Type: application/json")

@@ -4,9 +4,9 @@
 use crate::settings::{SettingsError, read_value};
 use crate::users::{NewUser, User};
 use actix_web::http::StatusCode;
+use prometheus::IntGauge;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
-use prometheus::IntGauge;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
@@ -69,7 +69,9 @@ impl StoreError {
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::EmailTaken { email } => write!(f, "a user with the email {email:?} exists already"),
+            Self::EmailTaken { email } => {
+                write!(f, "a user with the email {email:?} exists already")
+            }
             Self::Full { max_users } => write!(
                 f,
                 "this service keeps users in memory and holds at most {max_users} (MAX_USERS)"

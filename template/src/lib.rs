@@ -3,11 +3,11 @@
 pub mod connection;
 pub mod error;
 pub mod healthcheck;
-pub mod log_format;
-pub mod logging;
 {%- if database == "none" %}
 pub mod in_memory;
 {%- endif %}
+pub mod log_format;
+pub mod logging;
 {%- if libc == "glibc" %}
 pub mod memory;
 {%- endif %}
@@ -26,17 +26,17 @@ pub mod users;
 use actix_web::dev::Server;
 use actix_web::{App, middleware, web};
 use connection::{Connections, Drain, Listener};
-use metrics::Metrics;
-use std::sync::Arc;
-use telemetry::Telemetry;
-use std::time::Duration;
-
-{%- if database == "postgres" %}
-pub use postgres::{StoreError, StoreSettings, UserStore};
-{%- else %}
+{%- if database == "none" %}
 pub use in_memory::{StoreError, StoreSettings, UserStore};
 {%- endif %}
+use metrics::Metrics;
+{%- if database == "postgres" %}
+pub use postgres::{StoreError, StoreSettings, UserStore};
+{%- endif %}
 pub use settings::{Bounds, Settings, SettingsError};
+use std::sync::Arc;
+use std::time::Duration;
+use telemetry::Telemetry;
 
 /// The admin listener's budget: probes (and scrapes) only, never the main listener's clients.
 pub const ADMIN_MAX_CONNECTIONS: usize = 16;
@@ -57,10 +57,8 @@ impl Application {
     /// Binds both listeners (port 0 picks a free port) and builds the servers around them and
     /// the store that keeps the users.
     pub fn build(settings: &Settings, users: UserStore) -> std::io::Result<Self> {
-        let listener =
-            connection::listen(settings.host, settings.port, settings.bounds.backlog)?;
-        let admin_listener =
-            connection::listen(settings.host, settings.admin_port, ADMIN_BACKLOG)?;
+        let listener = connection::listen(settings.host, settings.port, settings.bounds.backlog)?;
+        let admin_listener = connection::listen(settings.host, settings.admin_port, ADMIN_BACKLOG)?;
         let port = listener.local_addr()?.port();
         let admin_port = admin_listener.local_addr()?.port();
         let connections = Connections::default();

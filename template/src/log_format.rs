@@ -440,7 +440,10 @@ mod tests {
             );
             assert_eq!(json.matches('\n').count(), 1, "{json:?}");
             let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
-            assert_eq!(parsed["path"], attack, "the escaped value reads back exactly");
+            assert_eq!(
+                parsed["path"], attack,
+                "the escaped value reads back exactly"
+            );
             assert_eq!(parsed["message"], format!("bad path {attack}"));
             assert_eq!(parsed.as_object().unwrap().len(), 5, "{json}");
 

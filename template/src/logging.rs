@@ -40,25 +40,26 @@ thread_local! {
 /// Starts the logger in `format`: `RUST_LOG` when set, `info` otherwise. From here on a panic
 /// is logged as a line in that format, after everything logged before it.
 pub fn init(format: LogFormat) {
-    let logger = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-        .format(move |out, record| {
-            LINE.with(|line| match line.try_borrow_mut() {
-                Ok(mut line) => {
-                    line.clear();
-                    format.write(&mut line, SystemTime::now(), record);
-                    out.write_all(&line)
-                }
-                // A record logged while this thread formats another (from a Display impl, or
-                // the panic hook): it gets a buffer of its own.
-                Err(_) => {
-                    let mut line = Vec::new();
-                    format.write(&mut line, SystemTime::now(), record);
-                    out.write_all(&line)
-                }
+    let logger =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+            .format(move |out, record| {
+                LINE.with(|line| match line.try_borrow_mut() {
+                    Ok(mut line) => {
+                        line.clear();
+                        format.write(&mut line, SystemTime::now(), record);
+                        out.write_all(&line)
+                    }
+                    // A record logged while this thread formats another (from a Display impl, or
+                    // the panic hook): it gets a buffer of its own.
+                    Err(_) => {
+                        let mut line = Vec::new();
+                        format.write(&mut line, SystemTime::now(), record);
+                        out.write_all(&line)
+                    }
+                })
             })
-        })
-        .target(env_logger::Target::Pipe(Box::new(Batched)))
-        .build();
+            .target(env_logger::Target::Pipe(Box::new(Batched)))
+            .build();
     log::set_max_level(logger.filter());
     // Only fails when a logger is set already, and then that one keeps logging.
     let _ = log::set_boxed_logger(Box::new(WithoutDispatcherErrors(logger)));
@@ -180,7 +181,6 @@ impl ClientErrors {
     }
 }
 
-
 /// Logs the panic through the logger, so it gets the format, the request id and its place
 /// after every earlier line, then writes the batch out before the process aborts.
 fn log_panic(panic: &std::panic::PanicHookInfo<'_>) {
@@ -257,5 +257,7 @@ impl Write for Batched {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

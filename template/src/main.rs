@@ -1,8 +1,15 @@
-use {{crate_name}}::log_format::LogFormat;
-use {{crate_name}}::{Application, Settings, StoreSettings, UserStore, healthcheck, logging
-{%- if libc == "glibc" %}, memory{% endif %}
-{%- if database == "postgres" %}, migrate{% endif %}};
 use std::process::ExitCode;
+
+use {{crate_name}}::log_format::LogFormat;
+{%- if libc == "glibc" %}
+use {{crate_name}}::memory;
+{%- endif %}
+{%- if database == "postgres" %}
+use {{crate_name}}::migrate;
+{%- endif %}
+use {{crate_name}}::{Application, Settings};
+use {{crate_name}}::{StoreSettings, UserStore};
+use {{crate_name}}::{healthcheck, logging};
 {%- if base == "alpine" %}
 
 // musl's allocator serialises threads under load; mimalloc restores glibc-like throughput.
@@ -41,13 +48,13 @@ fn serve() -> ExitCode {
     );
     let (settings, store_settings) =
         match settings.and_then(|settings| Ok((settings, StoreSettings::from_env()?))) {
-        Ok(both) => both,
-        Err(error) => {
-            log::error!("{error}");
-            logging::flush();
-            return ExitCode::FAILURE;
-        }
-    };
+            Ok(both) => both,
+            Err(error) => {
+                log::error!("{error}");
+                logging::flush();
+                return ExitCode::FAILURE;
+            }
+        };
 {%- if libc == "glibc" %}
     memory::return_freed_memory();
 {%- endif %}

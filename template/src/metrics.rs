@@ -16,8 +16,7 @@ use std::time::Duration;
 
 /// Upper bounds in seconds: 100 µs to 5 s, dense where a healthy request lands.
 const LATENCY_BUCKETS: [f64; 15] = [
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-    5.0,
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
 /// The route label of a request no route matched: its path is the client's choice, so it is
@@ -251,7 +250,12 @@ fn read_process() -> Option<Process> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kib = |key: &str| -> Option<f64> {
         let line = status.lines().find(|line| line.starts_with(key))?;
-        let value: f64 = line[key.len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
+        let value: f64 = line[key.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
         Some(value * 1024.0)
     };
     let boot_time: f64 = std::fs::read_to_string("/proc/stat")
@@ -351,6 +355,9 @@ mod tests {
         assert!(value("process_max_fds") >= value("process_open_fds"));
         assert!(value("process_cpu_seconds_total") >= 0.0);
         let started = value("process_start_time_seconds");
-        assert!(started <= now + 1.0 && started > now - 24.0 * 3600.0, "{started}");
+        assert!(
+            started <= now + 1.0 && started > now - 24.0 * 3600.0,
+            "{started}"
+        );
     }
 }

@@ -7,10 +7,10 @@ use crate::settings::{SettingsError, read_value};
 use crate::users::{NewUser, User};
 use actix_web::http::StatusCode;
 use actix_web::rt::time::{sleep, timeout};
+use deadpool::managed::{self, Object, PoolError, RecycleResult};
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, IntGaugeVec, Opts};
-use deadpool::managed::{self, Object, PoolError, RecycleResult};
 use sqlx::Connection;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -127,18 +127,16 @@ impl StoreSettings {
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let connect = read_value(&lookup, "DATABASE_URL", URL_FORM, |url| {
-            parse_url(url).ok()
-        })
-        .map_err(|error| SettingsError {
-            value: redact(&error.value),
-            ..error
-        })?
-        .ok_or_else(|| SettingsError {
-            variable: "DATABASE_URL",
-            value: String::new(),
-            expected: URL_FORM,
-        })?;
+        let connect = read_value(&lookup, "DATABASE_URL", URL_FORM, |url| parse_url(url).ok())
+            .map_err(|error| SettingsError {
+                value: redact(&error.value),
+                ..error
+            })?
+            .ok_or_else(|| SettingsError {
+                variable: "DATABASE_URL",
+                value: String::new(),
+                expected: URL_FORM,
+            })?;
         let defaults = Self::new(connect);
         let millis = |variable, expected, max: u64| {
             read_value(&lookup, variable, expected, |v| {
@@ -245,11 +243,17 @@ impl fmt::Debug for StoreSettings {
 /// Why the store could not do what it was asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreError {
-    EmailTaken { email: String },
+    EmailTaken {
+        email: String,
+    },
     /// The database cannot be used now; `reason` is for logs and `/ready`, never a secret.
-    Unavailable { reason: String },
+    Unavailable {
+        reason: String,
+    },
     /// Anything else; the detail goes to the log, not to the client.
-    Internal { detail: String },
+    Internal {
+        detail: String,
+    },
 }
 
 impl StoreError {
@@ -282,7 +286,9 @@ impl StoreError {
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::EmailTaken { email } => write!(f, "a user with the email {email:?} exists already"),
+            Self::EmailTaken { email } => {
+                write!(f, "a user with the email {email:?} exists already")
+            }
             Self::Unavailable { .. } => {
                 f.write_str("the database is unavailable; try again in a moment")
             }
@@ -612,7 +618,10 @@ impl Collector for PoolMetrics {
 async fn migrate_until_done(pool: Pool, migrated: Arc<AtomicBool>) {
     loop {
         let applied = match pool.get().await {
-            Ok(mut connection) => MIGRATOR.run(&mut *connection).await.map_err(|e| e.to_string()),
+            Ok(mut connection) => MIGRATOR
+                .run(&mut *connection)
+                .await
+                .map_err(|e| e.to_string()),
             Err(error) => Err(error.to_string()),
         };
         match applied {
@@ -706,7 +715,11 @@ mod tests {
     fn a_missing_url_says_what_to_set() {
         let error = settings_from(&[]).unwrap_err();
         assert_eq!(error.variable, "DATABASE_URL");
-        assert!(error.to_string().contains("postgres://USER:PASSWORD@HOST:5432/DATABASE"));
+        assert!(
+            error
+                .to_string()
+                .contains("postgres://USER:PASSWORD@HOST:5432/DATABASE")
+        );
     }
 
     #[test]

@@ -32,7 +32,8 @@ impl RequestId {
     pub fn from_client(value: &[u8]) -> Option<Self> {
         let acceptable = (1..=MAX_REQUEST_ID_LEN).contains(&value.len())
             && value.iter().all(|&byte| {
-                byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b':' | b'+' | b'/' | b'=')
+                byte.is_ascii_alphanumeric()
+                    || matches!(byte, b'-' | b'_' | b'.' | b':' | b'+' | b'/' | b'=')
             });
         acceptable.then(|| {
             let mut bytes = [0; MAX_REQUEST_ID_LEN];
@@ -251,7 +252,10 @@ mod tests {
         assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
         for id in &ids {
             assert_eq!(id.len(), 32);
-            assert!(id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            );
         }
         assert_ne!(ids[0][..30], ids[1][..30], "consecutive ids share a prefix");
     }

@@ -88,7 +88,10 @@ pub async fn within_request_bounds(
     request_timeout: Duration,
     drain: Drain,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let target = request.uri().path_and_query().map_or(0, |target| target.as_str().len());
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |target| target.as_str().len());
     if target > MAX_TARGET_BYTES {
         return Err(ApiError::UriTooLong {
             limit: MAX_TARGET_BYTES,
@@ -96,7 +99,8 @@ pub async fn within_request_bounds(
         .into());
     }
     let headers = request.headers();
-    if headers.contains_key(header::CONTENT_LENGTH) || headers.contains_key(header::TRANSFER_ENCODING)
+    if headers.contains_key(header::CONTENT_LENGTH)
+        || headers.contains_key(header::TRANSFER_ENCODING)
     {
         let body = request.take_payload();
         request.set_payload(Payload::Stream {

@@ -90,7 +90,11 @@ pub struct SettingsError {
 impl fmt::Display for SettingsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.value.is_empty() {
-            return write!(f, "{} is not set: expected {}", self.variable, self.expected);
+            return write!(
+                f,
+                "{} is not set: expected {}",
+                self.variable, self.expected
+            );
         }
         write!(
             f,
@@ -128,7 +132,11 @@ impl Settings {
                 &lookup,
                 "WORKERS",
                 "a whole number of threads from 1 to 512",
-                |v| v.parse().ok().filter(|n: &NonZeroUsize| n.get() <= MAX_WORKERS),
+                |v| {
+                    v.parse()
+                        .ok()
+                        .filter(|n: &NonZeroUsize| n.get() <= MAX_WORKERS)
+                },
             )?
             .unwrap_or(defaults.workers),
             // docker stop kills after 10 s, so a longer drain could never finish cleanly.
@@ -143,7 +151,11 @@ impl Settings {
                 &lookup,
                 "MAX_BODY_BYTES",
                 "a whole number of bytes from 1 to 16777216 (16 MiB)",
-                |v| v.parse().ok().filter(|bytes| (1..=16 << 20).contains(bytes)),
+                |v| {
+                    v.parse()
+                        .ok()
+                        .filter(|bytes| (1..=16 << 20).contains(bytes))
+                },
             )?
             .unwrap_or(defaults.max_body_bytes),
             log_format: read_value(&lookup, "LOG_FORMAT", "json or text", |v| v.parse().ok())?

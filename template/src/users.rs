@@ -70,7 +70,10 @@ pub async fn create(
 }
 
 /// `GET /users/{id}`.
-pub async fn get(users: web::Data<UserStore>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    users: web::Data<UserStore>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     // The raw segment, before percent-decoding: `%31` must not reach user 1.
     let raw = request.path().rsplit('/').next().unwrap_or_default();
     let id = parse_id(raw)?;
@@ -124,7 +127,9 @@ pub async fn list(
             .filter(|limit| (1..=MAX_PAGE_SIZE).contains(limit))
             .ok_or_else(|| ApiError::BadRequest {
                 code: "invalid_limit",
-                message: format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}, got {raw:?}"),
+                message: format!(
+                    "limit must be a whole number from 1 to {MAX_PAGE_SIZE}, got {raw:?}"
+                ),
             })?,
     };
     let after = match query.after.as_deref() {

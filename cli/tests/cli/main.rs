@@ -4,6 +4,7 @@ mod completions;
 mod helpers;
 mod output;
 mod safety;
+mod upgrade;
 
 use helpers::*;
 use std::io::Write;
@@ -411,6 +412,8 @@ fn help_for_every_subcommand_is_pinned() {
     for (name, args) in [
         ("help", vec!["--help"]),
         ("new-help", vec!["new", "--help"]),
+        ("upgrade-help", vec!["upgrade", "--help"]),
+        ("adopt-help", vec!["adopt", "--help"]),
         ("check-help", vec!["check", "--help"]),
         ("variants-help", vec!["variants", "--help"]),
         ("completions-help", vec!["completions", "--help"]),

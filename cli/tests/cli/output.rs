@@ -233,9 +233,9 @@ fn new_whose_summary_cannot_be_printed_still_leaves_a_whole_project() {
 fn every_subcommand_exits_with_the_status_the_readme_gives() {
     let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
     for row in [
-        "| 0 | done; `check`: no finding at or above `--deny` | all |",
-        "| 1 | `check` found something at or above `--deny` | `check` |",
-        "| 130, 143 | `new` stopped by SIGINT or SIGTERM; nothing written | `new` |",
+        "| 0 | done; `check`: no finding at or above `--deny`; `upgrade`: upgraded, or nothing to do | all |",
+        "| 1 | `check` found something at or above `--deny`; `upgrade` wrote conflicts to resolve, or (`--check`) the project is behind | `check`, `upgrade` |",
+        "| 130, 143 | `new` or `upgrade` stopped by SIGINT or SIGTERM; nothing written | `new`, `upgrade` |",
     ] {
         assert!(
             readme.contains(row),
@@ -247,6 +247,9 @@ fn every_subcommand_exits_with_the_status_the_readme_gives() {
     let example = arg(&repo_root().join("examples/orders"));
     let dest = arg(&destination);
     let seed = check_corpus("seed-article");
+    let made = arg(&destination.join("orders"));
+    let behind = crate::upgrade::fixture("exit-status-behind");
+    let behind = arg(&behind);
     let cases: Vec<(&str, Vec<&str>, i32)> = vec![
         (
             "new: done",
@@ -279,6 +282,15 @@ fn every_subcommand_exits_with_the_status_the_readme_gives() {
             vec!["new", "x", "--destination", "/proc/cargo-microservice"],
             2,
         ),
+        ("upgrade: nothing to do", vec!["upgrade", &made], 0),
+        ("upgrade: behind", vec!["upgrade", "--check", &behind], 1),
+        (
+            "upgrade: a bad answer",
+            vec!["upgrade", &made, "--set", "port=0"],
+            2,
+        ),
+        ("upgrade: not a project", vec!["upgrade", &dest], 2),
+        ("adopt: recorded already", vec!["adopt", &made], 2),
         ("check: clean", vec!["check", &example], 0),
         (
             "check: findings",

@@ -273,7 +273,8 @@ fn a_project_on_a_read_only_filesystem_is_refused_before_writing() {
 }
 
 /// rustfmt that waits before formatting, so a signal lands while the engine renders; it
-/// leaves `rustfmt-started` in `bin` when it begins.
+/// leaves `rustfmt-started` in `bin` when it begins. Since template 0.2.0 only earlier versions
+/// run rustfmt: `upgrade` renders one of those (0.1.0) as its base.
 fn slow_rustfmt(bin: &Path) {
     let real = String::from_utf8(run_ok(Command::new("rustup").args(["which", "rustfmt"])).stdout)
         .unwrap();
@@ -286,8 +287,9 @@ fn slow_rustfmt(bin: &Path) {
     run_ok(Command::new("chmod").arg("+x").arg(bin.join("rustfmt")));
 }
 
-/// Sent to new alone (`kill`), and to its whole process group as Ctrl-C on a terminal sends
-/// it, which stops the engine's rustfmt too: either way the signal is what new reports.
+/// Sent to the CLI alone (`kill`), and to its whole process group as Ctrl-C on a terminal sends
+/// it, which stops the engine's rustfmt too: either way the signal is what the CLI reports, and
+/// the project (here one `upgrade` renders template 0.1.0 for) is as it was.
 #[test]
 fn a_signal_during_the_render_leaves_no_staging_directory_and_nothing_written() {
     for (signal, status, to) in [
@@ -297,14 +299,13 @@ fn a_signal_during_the_render_leaves_no_staging_directory_and_nothing_written() 
         ("TERM", 143, "group"),
     ] {
         let case = format!("SIG{signal} to the {to}");
-        let root = scratch_dir(&format!("signal-{signal}-{to}"));
+        let project = crate::upgrade::fixture(&format!("signal-{signal}-{to}"));
         let bin = scratch_dir(&format!("signal-{signal}-{to}-bin"));
         let temp = scratch_dir(&format!("signal-{signal}-{to}-tmp"));
         slow_rustfmt(&bin);
-        users_project(&root);
-        let before = fingerprint(&root);
+        let before = fingerprint(&project);
         let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-        let child = cli(&["new", "orders", "--force", "--destination", &arg(&root)])
+        let child = cli(&["upgrade", &arg(&project)])
             .env("PATH", path)
             .env("TMPDIR", &temp)
             .process_group(0)
@@ -347,7 +348,7 @@ fn a_signal_during_the_render_leaves_no_staging_directory_and_nothing_written() 
             ),
             "{case}"
         );
-        assert_unchanged(&root, &before, &case);
+        assert_unchanged(&project, &before, &case);
         assert!(
             std::fs::read_dir(&temp).unwrap().next().is_none(),
             "{case} left a staging directory in {}: {:?}",
@@ -445,9 +446,13 @@ fn cargo_reserved_names_are_refused_with_exit_2_before_the_engine_runs() {
     }
 }
 
+/// The template is stored formatted: `new` needs no rustfmt and renders the same bytes
+/// without it. Only an upgrade from template 0.1.0, which rustfmt formatted, needs it, and
+/// says so.
 #[test]
-fn a_missing_rustfmt_is_an_error_that_names_the_fix() {
-    let root = scratch_dir("no-rustfmt");
+fn new_needs_no_rustfmt_and_an_upgrade_from_0_1_0_names_the_fix_when_it_is_missing() {
+    let with = scratch_dir("rustfmt-with");
+    let without = scratch_dir("rustfmt-without");
     let bin = scratch_dir("no-rustfmt-bin");
     // git only: no rustfmt, no cargo.
     symlink(
@@ -457,16 +462,30 @@ fn a_missing_rustfmt_is_an_error_that_names_the_fix() {
         bin.join("git"),
     )
     .unwrap();
-    let before = fingerprint(&root);
+    let project = crate::upgrade::fixture("no-rustfmt-upgrade");
+    let before = fingerprint(&project);
 
-    let output = run(cli(&["new", "orders", "--destination", &arg(&root)]).env("PATH", &bin));
+    let formatted = run(&mut new_in(&with, "orders", &["--yes"]));
+    let unformatted = run(new_in(&without, "orders", &["--yes"]).env("PATH", &bin));
+    let upgrade = run(cli(&["upgrade", &arg(&project)]).env("PATH", &bin));
 
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("rustfmt is not installed")
-            && stderr(&output).contains("rustup component add rustfmt"),
+    assert_eq!(formatted.status.code(), Some(0), "{}", stderr(&formatted));
+    assert_eq!(
+        unformatted.status.code(),
+        Some(0),
         "{}",
-        stderr(&output)
+        stderr(&unformatted)
     );
-    assert_unchanged(&root, &before, "no rustfmt");
+    assert!(
+        read_tree(&with) == read_tree(&without),
+        "rustfmt changed the render"
+    );
+    assert_eq!(upgrade.status.code(), Some(2), "{}", stderr(&upgrade));
+    assert!(
+        stderr(&upgrade).contains("rustfmt is not installed")
+            && stderr(&upgrade).contains("rustup component add rustfmt"),
+        "{}",
+        stderr(&upgrade)
+    );
+    assert_unchanged(&project, &before, "no rustfmt");
 }

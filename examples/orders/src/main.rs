@@ -1,8 +1,11 @@
-use orders::log_format::LogFormat;
-use orders::{
-    Application, Settings, StoreSettings, UserStore, healthcheck, logging, memory, migrate,
-};
 use std::process::ExitCode;
+
+use orders::log_format::LogFormat;
+use orders::memory;
+use orders::migrate;
+use orders::{Application, Settings};
+use orders::{StoreSettings, UserStore};
+use orders::{healthcheck, logging};
 
 fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {

@@ -6,6 +6,7 @@ use sqlx::{AssertSqlSafe, ConnectOptions};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use {{crate_name}}::{StoreSettings, postgres};
 
 const NO_SERVER: &str = "the API tests need PostgreSQL: set DATABASE_URL to a server whose user \
@@ -42,8 +43,11 @@ impl TestDatabase {
     /// Creates a database of its own and migrates it.
     pub fn create() -> Self {
         let database = Self::create_empty();
-        block_on(postgres::migrate(&database.store_settings(), Duration::ZERO))
-            .unwrap_or_else(|error| panic!("migrations failed: {}", error.reason()));
+        block_on(postgres::migrate(
+            &database.store_settings(),
+            Duration::ZERO,
+        ))
+        .unwrap_or_else(|error| panic!("migrations failed: {}", error.reason()));
         database
     }
 

@@ -1,13 +1,12 @@
-{%- if database == "postgres" %}
+{%- if database == "postgres" -%}
 //! Starts the application on a free port in its own thread, with a database of its own, and
 //! talks HTTP/1.1 to it.
 
 use crate::database::TestDatabase;
-{%- else %}
+{% else -%}
 //! Starts the application on a free port in its own thread and talks HTTP/1.1 to it.
 
-{%- endif %}
-use {{crate_name}}::{Application, Settings, StoreSettings, UserStore};
+{% endif -%}
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -16,6 +15,9 @@ use std::num::NonZeroUsize;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+use {{crate_name}}::{Application, Settings};
+use {{crate_name}}::{StoreSettings, UserStore};
 
 pub struct TestApp {
     pub address: SocketAddr,
@@ -208,7 +210,10 @@ pub fn exchange_raw(address: SocketAddr, bytes: &[u8], timeout: Duration) -> (St
     stream.write_all(bytes).unwrap();
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
-    (String::from_utf8_lossy(&raw).into_owned(), started.elapsed())
+    (
+        String::from_utf8_lossy(&raw).into_owned(),
+        started.elapsed(),
+    )
 }
 
 pub fn parse_response(raw: &str) -> TestResponse {

@@ -1,6 +1,5 @@
 //! The HTTP API, called over real sockets on a free port. The same tests hold whichever store
 //! keeps the users; what only one store does is tested in its own module.
-
 {%- if database == "postgres" %}
 mod database;
 {%- endif %}
@@ -18,6 +17,9 @@ use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
+
+use {{crate_name}}::{Settings, healthcheck};
+use {{crate_name}}::{routes, users};
 
 #[test]
 fn health_reports_healthy_with_the_crate_version() {
@@ -56,7 +58,9 @@ fn a_created_user_is_answered_with_its_location_and_read_back_as_sent() {
 
     let response = app.post_json(
         "/users",
-        json!({ "name": name, "email": "Ada@Example.com" }).to_string().as_bytes(),
+        json!({ "name": name, "email": "Ada@Example.com" })
+            .to_string()
+            .as_bytes(),
     );
 
     assert_eq!(response.status, 201);
@@ -79,7 +83,10 @@ fn a_duplicate_email_is_a_json_409_whatever_its_case() {
     let app = spawn_app();
     create(&app, "Ada", "ada@example.com");
 
-    let response = app.post_json("/users", br#"{"name":"Ada again","email":"ADA@example.com"}"#);
+    let response = app.post_json(
+        "/users",
+        br#"{"name":"Ada again","email":"ADA@example.com"}"#,
+    );
 
     assert_eq!(response.status, 409);
     assert_eq!(response.json()["error"], "email_taken");
@@ -99,7 +106,7 @@ fn an_unknown_user_is_a_json_404() {
 #[test]
 fn invalid_users_are_a_json_422_and_nothing_is_stored() {
     let app = spawn_app();
-    let long_name = "x".repeat({{crate_name}}::users::MAX_NAME_CHARS + 1);
+    let long_name = "x".repeat(users::MAX_NAME_CHARS + 1);
 
     for body in [
         json!({ "name": "", "email": "ada@example.com" }),
@@ -144,7 +151,7 @@ fn users_are_listed_in_pages_that_follow_each_other() {
 #[test]
 fn bad_pagination_values_are_a_json_400_naming_the_value() {
     let app = spawn_app();
-    let too_many = {{crate_name}}::users::MAX_PAGE_SIZE + 1;
+    let too_many = users::MAX_PAGE_SIZE + 1;
 
     for (query, code) in [
         ("limit=0".to_owned(), "invalid_limit"),
@@ -180,10 +187,7 @@ fn a_bad_user_id_is_a_json_400_naming_the_value() {
         assert_eq!(response.status, 400, "id {bad_id}");
         let body = response.json();
         assert_eq!(body["error"], "invalid_user_id");
-        assert!(
-            body["message"].as_str().unwrap().contains(bad_id),
-            "{body}"
-        );
+        assert!(body["message"].as_str().unwrap().contains(bad_id), "{body}");
     }
 }
 
@@ -252,7 +256,7 @@ fn a_body_that_is_not_json_is_a_json_415() {
 #[test]
 fn an_over_long_target_is_a_json_414() {
     let app = spawn_app();
-    let path = format!("/users/{}", "1".repeat({{crate_name}}::routes::MAX_TARGET_BYTES));
+    let path = format!("/users/{}", "1".repeat(routes::MAX_TARGET_BYTES));
 
     let response = app.get(&path);
 
@@ -364,7 +368,10 @@ fn pipelined_requests_with_and_without_bodies_are_each_answered_once_in_order() 
         "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".to_owned(),
         200,
     ));
-    let wire: String = requests.iter().map(|(request, _)| request.as_str()).collect();
+    let wire: String = requests
+        .iter()
+        .map(|(request, _)| request.as_str())
+        .collect();
 
     // All in one write: the service reads them while it is still handling the first ones.
     let (raw, _) = exchange_raw(app.address, wire.as_bytes(), Duration::from_secs(10));
@@ -392,7 +399,7 @@ fn malformed_json_is_a_json_400() {
 #[test]
 fn an_oversized_body_is_a_json_413() {
     let app = spawn_app();
-    let limit = {{crate_name}}::Settings::default().max_body_bytes;
+    let limit = Settings::default().max_body_bytes;
     let body = json!({ "name": "x".repeat(limit), "email": "ada@example.com" }).to_string();
 
     let response = app.post_json("/users", body.as_bytes());
@@ -405,7 +412,7 @@ fn an_oversized_body_is_a_json_413() {
 fn the_healthcheck_probe_sees_a_running_app() {
     let app = spawn_app();
 
-    assert_eq!({{crate_name}}::healthcheck::probe(app.address).unwrap(), 200);
+    assert_eq!(healthcheck::probe(app.address).unwrap(), 200);
 }
 
 #[test]
@@ -414,5 +421,5 @@ fn the_healthcheck_probe_fails_when_nothing_listens() {
     let address = unused.local_addr().unwrap();
     drop(unused);
 
-    assert!({{crate_name}}::healthcheck::probe(address).is_err());
+    assert!(healthcheck::probe(address).is_err());
 }

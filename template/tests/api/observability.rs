@@ -35,8 +35,8 @@ fn a_safe_request_id_comes_back_on_the_response_and_in_the_error_body() {
 #[test]
 fn every_json_error_names_the_request_id_of_its_response() {
     let app = spawn_app();
-    let oversized = serde_json::json!({ "name": "x".repeat(70_000), "email": "a@example.com" })
-        .to_string();
+    let oversized =
+        serde_json::json!({ "name": "x".repeat(70_000), "email": "a@example.com" }).to_string();
 
     let responses = [
         app.get("/users/abc"),
@@ -61,8 +61,7 @@ fn an_unsafe_or_long_request_id_is_replaced_by_a_generated_one() {
     let long = "a".repeat(65);
 
     for sent in ["two words", "quote\"d", "{\"json\":1}", long.as_str()] {
-        let response =
-            app.request_with_headers("GET", "/users/1", &[("X-Request-Id", sent)], b"");
+        let response = app.request_with_headers("GET", "/users/1", &[("X-Request-Id", sent)], b"");
 
         let id = response.header("x-request-id").expect("an X-Request-Id");
         assert_ne!(id, sent);
@@ -91,7 +90,10 @@ fn metrics_count_requests_by_route_pattern_exactly() {
     let app = spawn_app();
     for i in 1..=20 {
         let user = serde_json::json!({ "name": format!("User {i}"), "email": format!("user{i}@example.com") });
-        assert_eq!(app.post_json("/users", user.to_string().as_bytes()).status, 201);
+        assert_eq!(
+            app.post_json("/users", user.to_string().as_bytes()).status,
+            201
+        );
     }
     for i in 0..200 {
         assert_eq!(app.get(&format!("/users/{}", i % 20 + 1)).status, 200);
@@ -128,7 +130,10 @@ fn metrics_count_requests_by_route_pattern_exactly() {
         ),
         5.0
     );
-    assert_eq!(count("http_request_duration_seconds_count", get_users), 203.0);
+    assert_eq!(
+        count("http_request_duration_seconds_count", get_users),
+        203.0
+    );
     assert_eq!(
         count(
             "http_request_duration_seconds_bucket",

@@ -12,6 +12,7 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+
 use {{crate_name}}::{StoreSettings, postgres};
 
 const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(500);
@@ -153,7 +154,11 @@ fn while_the_database_is_away_requests_get_a_json_503_within_the_acquire_timeout
     for (method, path, body) in [
         ("GET", location.as_str(), &b""[..]),
         ("GET", "/users", b""),
-        ("POST", "/users", br#"{"name":"Bob","email":"bob@example.com"}"#),
+        (
+            "POST",
+            "/users",
+            br#"{"name":"Bob","email":"bob@example.com"}"#,
+        ),
         ("GET", "/ready", b""),
     ] {
         let started = Instant::now();

@@ -1,12 +1,13 @@
 //! A database of its own for every test: created on the server `DATABASE_URL` names, migrated
 //! as `migrate` would, and dropped when the test ends, so tests never see each other's users.
 
-use orders::{StoreSettings, postgres};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, ConnectOptions};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use orders::{StoreSettings, postgres};
 
 const NO_SERVER: &str = "the API tests need PostgreSQL: set DATABASE_URL to a server whose user \
     may create databases. With this project's compose file: `cp .env.example .env`, set \

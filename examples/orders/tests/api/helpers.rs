@@ -2,7 +2,6 @@
 //! talks HTTP/1.1 to it.
 
 use crate::database::TestDatabase;
-use orders::{Application, Settings, StoreSettings, UserStore};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -11,6 +10,9 @@ use std::num::NonZeroUsize;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+use orders::{Application, Settings};
+use orders::{StoreSettings, UserStore};
 
 pub struct TestApp {
     pub address: SocketAddr,

@@ -11,6 +11,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use orders::{Settings, healthcheck};
+use orders::{routes, users};
+
 #[test]
 fn health_reports_healthy_with_the_crate_version() {
     let app = spawn_app();
@@ -96,7 +99,7 @@ fn an_unknown_user_is_a_json_404() {
 #[test]
 fn invalid_users_are_a_json_422_and_nothing_is_stored() {
     let app = spawn_app();
-    let long_name = "x".repeat(orders::users::MAX_NAME_CHARS + 1);
+    let long_name = "x".repeat(users::MAX_NAME_CHARS + 1);
 
     for body in [
         json!({ "name": "", "email": "ada@example.com" }),
@@ -141,7 +144,7 @@ fn users_are_listed_in_pages_that_follow_each_other() {
 #[test]
 fn bad_pagination_values_are_a_json_400_naming_the_value() {
     let app = spawn_app();
-    let too_many = orders::users::MAX_PAGE_SIZE + 1;
+    let too_many = users::MAX_PAGE_SIZE + 1;
 
     for (query, code) in [
         ("limit=0".to_owned(), "invalid_limit"),
@@ -246,7 +249,7 @@ fn a_body_that_is_not_json_is_a_json_415() {
 #[test]
 fn an_over_long_target_is_a_json_414() {
     let app = spawn_app();
-    let path = format!("/users/{}", "1".repeat(orders::routes::MAX_TARGET_BYTES));
+    let path = format!("/users/{}", "1".repeat(routes::MAX_TARGET_BYTES));
 
     let response = app.get(&path);
 
@@ -389,7 +392,7 @@ fn malformed_json_is_a_json_400() {
 #[test]
 fn an_oversized_body_is_a_json_413() {
     let app = spawn_app();
-    let limit = orders::Settings::default().max_body_bytes;
+    let limit = Settings::default().max_body_bytes;
     let body = json!({ "name": "x".repeat(limit), "email": "ada@example.com" }).to_string();
 
     let response = app.post_json("/users", body.as_bytes());
@@ -402,7 +405,7 @@ fn an_oversized_body_is_a_json_413() {
 fn the_healthcheck_probe_sees_a_running_app() {
     let app = spawn_app();
 
-    assert_eq!(orders::healthcheck::probe(app.address).unwrap(), 200);
+    assert_eq!(healthcheck::probe(app.address).unwrap(), 200);
 }
 
 #[test]
@@ -411,5 +414,5 @@ fn the_healthcheck_probe_fails_when_nothing_listens() {
     let address = unused.local_addr().unwrap();
     drop(unused);
 
-    assert!(orders::healthcheck::probe(address).is_err());
+    assert!(healthcheck::probe(address).is_err());
 }

@@ -5,7 +5,6 @@
 
 use crate::database::{TestDatabase, block_on};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with_store, test_settings};
-use orders::{StoreSettings, postgres};
 use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use std::io;
@@ -13,6 +12,8 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use orders::{StoreSettings, postgres};
 
 const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(500);
 /// What a loaded test machine may add to a bound before the test calls it broken.

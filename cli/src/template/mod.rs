@@ -1,20 +1,13 @@
 //! The template, embedded in the binary so an installed CLI needs no checkout and no network,
 //! and its placeholders, read from its own cargo-generate.toml so prompts match it exactly.
 
-use anyhow::{Context, Result};
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::Path;
+
+pub mod versions;
 
 static TEMPLATE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../template");
-
-/// Writes the embedded template into `dir`.
-pub fn extract(dir: &Path) -> Result<()> {
-    TEMPLATE
-        .extract(dir)
-        .with_context(|| format!("while writing the template into {}", dir.display()))
-}
 
 /// One placeholder as the template declares it.
 #[derive(Debug, Clone, Deserialize)]
