@@ -1,7 +1,8 @@
 //! Rendering with the real `cargo generate` binary, once per variant for the whole suite.
 
-pub use cargo_microservice_support::postgres::{fresh_database, psql, require_server, server_url};
+pub use cargo_microservice_support::postgres::{fresh_database, psql, require_server};
 pub use cargo_microservice_support::*;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -51,6 +52,65 @@ pub fn rendered() -> Option<&'static [Rendered]> {
         .as_deref()
 }
 
+/// Files cargo never reads: what the bases and releases change, and nothing a build, a lint or
+/// a test of the project looks at. Anything else counts, so a new file errs towards more builds.
+const NOT_READ_BY_CARGO: [&str; 7] = [
+    "Dockerfile",
+    "compose.yaml",
+    "README.md",
+    ".dockerignore",
+    ".trivyignore",
+    ".gitignore",
+    ".env.example",
+];
+
+/// One Rust tree as cargo sees it, and every variant that renders it.
+pub struct RustTree {
+    pub dir: PathBuf,
+    pub database: Database,
+    pub variants: Vec<String>,
+}
+
+/// Every variant rendered under one name (`svc`), once for the whole suite, grouped by what
+/// cargo reads (manifests, lock, code, tests, migrations): each group is built once, by every
+/// test that builds a rendered project. `None` as for [`rendered`].
+pub fn rust_trees() -> Option<&'static [RustTree]> {
+    static TREES: OnceLock<Option<Vec<RustTree>>> = OnceLock::new();
+    TREES
+        .get_or_init(|| {
+            rendered()?;
+            let root = scratch_dir("rust-trees");
+            let mut groups: Vec<(BTreeMap<String, Vec<u8>>, RustTree)> = Vec::new();
+            for variant in Variant::matrix() {
+                let dir = root.join(variant.id());
+                std::fs::create_dir_all(&dir).unwrap();
+                run_ok(&mut cargo_generate(
+                    &dir,
+                    "svc",
+                    &values_file_args(&variant),
+                ));
+                let project = dir.join("svc");
+                let mut tree = read_tree(&project);
+                tree.retain(|path, _| {
+                    !NOT_READ_BY_CARGO.contains(&path.as_str()) && !path.starts_with("deploy/")
+                });
+                match groups.iter_mut().find(|(seen, _)| *seen == tree) {
+                    Some((_, group)) => group.variants.push(variant.id()),
+                    None => groups.push((
+                        tree,
+                        RustTree {
+                            dir: project,
+                            database: variant.database,
+                            variants: vec![variant.id()],
+                        },
+                    )),
+                }
+            }
+            Some(groups.into_iter().map(|(_, group)| group).collect())
+        })
+        .as_deref()
+}
+
 /// Rendered text files, by path relative to the project (Cargo.lock included).
 pub fn text_files(project: &Path) -> Vec<(String, String)> {
     read_tree(project)
@@ -66,23 +126,12 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// The target directory every rendered project builds into, so dependencies compile once.
+/// The target directory every rendered project builds into (see the support crate's).
 pub fn shared_target_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("rendered-target")
+    rendered_target_dir(env!("CARGO_TARGET_TMPDIR"))
 }
 
-/// `cargo <args>` inside a rendered project, with the shared target directory and the
-/// PostgreSQL server its API tests create their databases on.
+/// `cargo <args>` inside a rendered project (see the support crate's).
 pub fn cargo_in(project: &Path, args: &[&str]) -> Command {
-    let mut command = clean_command("cargo");
-    command
-        .current_dir(project)
-        .env("CARGO_TARGET_DIR", shared_target_dir())
-        // Fourteen projects' test binaries: without debug info and incremental caches they take
-        // a few GB less disk and link faster; nothing here reads a backtrace.
-        .env("CARGO_PROFILE_DEV_DEBUG", "0")
-        .env("CARGO_INCREMENTAL", "0")
-        .env("DATABASE_URL", server_url())
-        .args(args);
-    command
+    cargo_in_rendered(env!("CARGO_TARGET_TMPDIR"), project, args)
 }

@@ -4,6 +4,8 @@
 //! kind of bad input, with the project hashed before and after.
 
 use crate::helpers::*;
+use cargo_microservice_support::postgres::require_server;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -568,4 +570,161 @@ fn a_full_disk_part_way_leaves_the_project_as_it_was() {
         stderr(&output)
     );
     assert_unchanged(&disk.dir, &before, "full disk");
+}
+
+/// The slow tier: the upgraded fixture and every answer changed after it, built, linted,
+/// tested (on PostgreSQL) and checked, as their team would.
+fn cargo_in(project: &Path, args: &[&str]) -> Command {
+    cargo_in_rendered(env!("CARGO_TARGET_TMPDIR"), project, args)
+}
+
+fn upgraded_fixture(name: &str) -> PathBuf {
+    let project = fixture(name);
+    let output = upgrade(&project, &[]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    project
+}
+
+/// `new orders --yes` with `flags`, today's template.
+fn fresh(name: &str, flags: &[&str]) -> PathBuf {
+    let root = scratch_dir(name);
+    let mut args = vec!["--yes"];
+    args.extend(flags);
+    run_ok(&mut new_in(&root, "orders", &args));
+    root.join("orders")
+}
+
+fn passes_fmt_clippy_tests_and_check(project: &Path, label: &str) {
+    let started = std::time::Instant::now();
+    run_ok(&mut cargo_in(project, &["fmt", "--check"]));
+    run_ok(&mut cargo_in(
+        project,
+        &[
+            "clippy",
+            "--locked",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ));
+    let tests = run_ok(&mut cargo_in(project, &["test", "--locked"]));
+    assert!(
+        stdout(&tests).contains("test a_greeting_names_whoever_asks ... ok"),
+        "{label}: the team's test did not run: {}",
+        stdout(&tests)
+    );
+    run_ok(&mut cli(&["check", "--deny", "info", &arg(project)]));
+    note(&format!(
+        "{label}: fmt, clippy, tests and check --deny info passed in {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
+}
+
+#[test]
+fn the_teams_project_from_template_0_1_0_upgrades_and_passes_fmt_clippy_its_tests_and_check() {
+    if require_server().is_none() {
+        return;
+    }
+    let project = upgraded_fixture("upgrade-builds");
+
+    passes_fmt_clippy_tests_and_check(&project, "the fixture upgraded");
+}
+
+/// The lines removed from and added to each file on the way from `reference` to `project`,
+/// and whether each side has the file: the diff without the context lines a different base
+/// brings. The record is the CLI's own, and differs by the answers.
+type Edits = BTreeMap<String, (bool, bool, Vec<String>, Vec<String>)>;
+
+fn edits(reference: &Path, project: &Path) -> Edits {
+    let reference = read_tree(reference);
+    let project = read_tree(project);
+    let mut edits = Edits::new();
+    for path in reference.keys().chain(project.keys()) {
+        if path == ".cargo-microservice.toml" || reference.get(path) == project.get(path) {
+            continue;
+        }
+        let text = |tree: &BTreeMap<String, Vec<u8>>| {
+            String::from_utf8_lossy(tree.get(path).map_or(&[][..], Vec::as_slice)).into_owned()
+        };
+        let (old, new) = (text(&reference), text(&project));
+        let (mut removed, mut added) = (Vec::new(), Vec::new());
+        for change in similar::TextDiff::from_lines(&old, &new).iter_all_changes() {
+            match change.tag() {
+                similar::ChangeTag::Delete => removed.push(change.to_string()),
+                similar::ChangeTag::Insert => added.push(change.to_string()),
+                similar::ChangeTag::Equal => {}
+            }
+        }
+        edits.insert(
+            path.clone(),
+            (
+                reference.contains_key(path),
+                project.contains_key(path),
+                removed,
+                added,
+            ),
+        );
+    }
+    edits
+}
+
+/// For each changed answer, `new` with the new answers differs from the upgraded project
+/// exactly as `new` with the old answers differs from the project before: by the team's edits,
+/// nothing else. Each builds and passes its tests (bases and releases change nothing cargo
+/// reads: their Rust tree is the upgraded fixture's, proven by the test above, and asserted so).
+#[test]
+fn a_changed_answer_changes_what_new_would_and_keeps_the_teams_edits() {
+    if require_server().is_none() {
+        return;
+    }
+    let project = upgraded_fixture("set-before");
+    let team = edits(&fresh("set-new-before", &[]), &project);
+    assert!(team.contains_key("src/greetings.rs"), "{:?}", team.keys());
+    let rust = |dir: &Path| {
+        let mut tree = read_tree(dir);
+        tree.retain(|path, _| {
+            path.starts_with("src/") || path.starts_with("tests/") || path.starts_with("Cargo.")
+        });
+        tree
+    };
+
+    for (set, flags) in [
+        ("base=static", ["--base", "static"]),
+        ("database=none", ["--database", "none"]),
+        ("debian=bookworm", ["--debian", "bookworm"]),
+    ] {
+        let label = set.replace('=', "-");
+        let changed = upgraded_fixture(&format!("set-{label}"));
+        let output = upgrade(&changed, &["--set", set]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{set}: {}{}",
+            stdout(&output),
+            stderr(&output)
+        );
+
+        let after = edits(&fresh(&format!("set-new-{label}"), &flags), &changed);
+
+        assert_eq!(
+            after, team,
+            "{set}: the upgraded project differs from `new` with the new answers by more (or less) than the team's edits"
+        );
+        if set == "database=none" {
+            passes_fmt_clippy_tests_and_check(&changed, &format!("--set {set}"));
+        } else {
+            assert!(
+                rust(&changed) == rust(&project),
+                "{set}: the Rust tree changed"
+            );
+            run_ok(&mut cli(&["check", "--deny", "info", &arg(&changed)]));
+        }
+    }
 }

@@ -136,6 +136,29 @@ pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
     command
 }
 
+/// The target directory every rendered project builds into, in every suite, so their
+/// dependencies compile once per run. `target_tmpdir` is the suite's `CARGO_TARGET_TMPDIR`,
+/// which is the workspace's: one directory for all of them.
+pub fn rendered_target_dir(target_tmpdir: &str) -> PathBuf {
+    Path::new(target_tmpdir).join("rendered-target")
+}
+
+/// `cargo <args>` inside a rendered project, with the shared target directory and the
+/// PostgreSQL server its API tests create their databases on.
+pub fn cargo_in_rendered(target_tmpdir: &str, project: &Path, args: &[&str]) -> Command {
+    let mut command = clean_command("cargo");
+    command
+        .current_dir(project)
+        .env("CARGO_TARGET_DIR", rendered_target_dir(target_tmpdir))
+        // Many projects' test binaries: without debug info and incremental caches they take a
+        // few GB less disk and link faster; nothing here reads a backtrace.
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
+        .env("CARGO_INCREMENTAL", "0")
+        .env("DATABASE_URL", postgres::server_url())
+        .args(args);
+    command
+}
+
 /// Runs `command`, returning its output; a command that cannot start at all is a test failure.
 pub fn run(command: &mut Command) -> Output {
     command
