@@ -136,8 +136,8 @@ fn the_service_survives_hostile_clients_within_its_bounds() {
     let Some(targets) = targets() else {
         return;
     };
+    every_image_built();
     let _docker = docker_lock();
-    let root = scratch_dir("attacks");
     let mut table = String::from(
         "\n| variant | scenario | what the attacker did | peak RSS | RSS idle -> after | /health p99 (max) | log bytes (client errors) | verdict |\n\
          | --- | --- | --- | --- | --- | --- | --- | --- |\n",
@@ -145,15 +145,10 @@ fn the_service_survives_hostile_clients_within_its_bounds() {
     let mut failures = Vec::new();
     for target in targets {
         let id = target.variant.id();
-        let project = render(&target.variant, &root);
-        let dockerfile = std::fs::read_to_string(project.join("Dockerfile")).unwrap();
-        for image in base_images(&dockerfile) {
-            ensure_base_image(&image).unwrap_or_else(|why| panic!("{id}: {why}"));
-        }
-        let tag = format!("cargo-microservice-e2e/{id}:test");
-        docker::build(&project, &tag).unwrap_or_else(|error| panic!("{id}: {error:#}"));
+        let image = image(&target.variant);
+        let tag = image.tag();
         for scenario in SCENARIOS {
-            let outcome = run_scenario(&tag, &target, scenario);
+            let outcome = run_scenario(tag, &target, scenario);
             let verdict = outcome.problems();
             table.push_str(&format!(
                 "| {id} | {} | {} | {:.1} MiB | {:.1} -> {:.1} MiB | {:.1} ms ({:.0} ms) | {} ({}) | {} |\n",

@@ -546,14 +546,15 @@ fn the_default_variant_rides_out_database_faults_and_loses_no_acknowledged_write
     if !require_docker() || !require_tool("cargo-generate", "--version") {
         return;
     }
-    let _docker = docker_lock();
     let variant = Variant::matrix()
         .into_iter()
         .find(Variant::is_default)
         .unwrap();
-    let project = render(&variant, &scratch_dir("faults"));
-    super::ensure_bases(&project).expect("the default variant's images");
-    let composed = Composed::up(&project, "cms-e2e-faults").unwrap();
+    every_image_built();
+    let _docker = docker_lock();
+    let image = image(&variant);
+    image.tag();
+    let composed = Composed::up(&image.project, "cms-e2e-faults").unwrap();
     let app = composed.container("orders").unwrap();
     let first_start = inspect(&app, "{{.State.StartedAt}} {{.RestartCount}}");
     let mut timings = Timings::default();

@@ -1,12 +1,15 @@
-//! The docker matrix's fixtures: projects rendered under one name so builds share Docker's
-//! cache, the build order, and the summary. Base images come from the support crate.
+//! The docker matrix's fixtures: the images every test proves, built once per run by a
+//! pipeline in the background (projects rendered under one name so builds share Docker's cache,
+//! in the order that reuses it best), and the summary. Base images come from the support crate.
 
 pub use cargo_microservice_support::standin::{
     Origin, base_images, compose_images, ensure_base_image, require_docker, runs_on_scratch,
 };
 pub use cargo_microservice_support::*;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
 
 /// Docker work runs one test at a time: the cache is shared, and two cold builds at once on two
 /// cores only make both slow.
@@ -53,6 +56,202 @@ pub fn build_order() -> Vec<Variant> {
         )
     });
     variants
+}
+
+/// One variant's image, as the pipeline left it.
+#[derive(Debug, Clone)]
+pub struct Image {
+    pub variant: Variant,
+    /// The rendered project (named `orders`) the image was built from.
+    pub project: PathBuf,
+    pub tag: String,
+    /// Its base images, each real or a stand-in, in a phrase.
+    pub bases: String,
+    pub outcome: Built,
+}
+
+#[derive(Debug, Clone)]
+pub enum Built {
+    Yes(Duration),
+    /// A base image cannot be had here (alpine without a registry): why.
+    NotBuiltHere(String),
+    Failed(String),
+}
+
+impl Image {
+    /// The image's tag, or the test fails saying why there is none.
+    pub fn tag(&self) -> &str {
+        match &self.outcome {
+            Built::Yes(_) => &self.tag,
+            Built::NotBuiltHere(why) | Built::Failed(why) => {
+                panic!("{}: no image: {why}", self.variant.id())
+            }
+        }
+    }
+}
+
+/// Builds every image the suite proves once per run, in the background, as soon as the first
+/// docker test starts: the matrix proves one variant while the next builds (builds are CPU,
+/// proofs mostly waiting). Builds for different builder images run side by side (one worker
+/// per Debian release), which fills the cores a single build leaves idle while it links.
+struct Pipeline {
+    images: Mutex<BTreeMap<String, Image>>,
+    changed: Condvar,
+    planned: Vec<String>,
+}
+
+fn pipeline() -> &'static Pipeline {
+    static PIPELINE: OnceLock<Pipeline> = OnceLock::new();
+    static STARTED: OnceLock<()> = OnceLock::new();
+    let pipeline = PIPELINE.get_or_init(|| Pipeline {
+        images: Mutex::new(BTreeMap::new()),
+        changed: Condvar::new(),
+        planned: build_order().iter().map(Variant::id).collect(),
+    });
+    STARTED.get_or_init(|| {
+        let root = scratch_dir("images");
+        let mut workers: BTreeMap<Option<u8>, Vec<Variant>> = BTreeMap::new();
+        for variant in build_order() {
+            workers
+                .entry(variant.debian.map(Debian::number))
+                .or_default()
+                .push(variant);
+        }
+        for variants in workers.into_values() {
+            let root = root.clone();
+            std::thread::spawn(move || {
+                for variant in variants {
+                    let image = build_image(&variant, &root);
+                    pipeline
+                        .images
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .insert(variant.id(), image);
+                    pipeline.changed.notify_all();
+                }
+            });
+        }
+    });
+    pipeline
+}
+
+/// Renders `variant`, makes its base images available and builds it; never panics (a
+/// pipeline thread that did would leave every waiting test hanging).
+fn build_image(variant: &Variant, root: &Path) -> Image {
+    let id = variant.id();
+    let tag = format!("cargo-microservice-e2e/{id}:test");
+    let project = match std::panic::catch_unwind(|| render(variant, root)) {
+        Ok(project) => project,
+        Err(_) => {
+            return Image {
+                variant: *variant,
+                project: root.join(&id),
+                tag,
+                bases: String::new(),
+                outcome: Built::Failed("the render failed (its panic is above)".to_owned()),
+            };
+        }
+    };
+    let (bases, outcome) = match ensure_bases(&project) {
+        Err(why) => (why.clone(), Built::NotBuiltHere(why)),
+        Ok(bases) => (
+            bases,
+            match cargo_microservice::docker::build(&project, &tag) {
+                Ok(took) => Built::Yes(took),
+                Err(error) => Built::Failed(format!("{error:#}")),
+            },
+        ),
+    };
+    Image {
+        variant: *variant,
+        project,
+        tag,
+        bases,
+        outcome,
+    }
+}
+
+/// Makes every base image of `project` available, and every image its compose file runs; `Err`
+/// says why one cannot be had here. Stand-ins are reported once each.
+pub fn ensure_bases(project: &Path) -> Result<String, String> {
+    static REPORTED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let dockerfile = std::fs::read_to_string(project.join("Dockerfile")).unwrap();
+    let compose = std::fs::read_to_string(project.join("compose.yaml")).unwrap();
+    let mut bases = Vec::new();
+    for image in base_images(&dockerfile)
+        .into_iter()
+        .chain(compose_images(&compose))
+    {
+        bases.push(match ensure_base_image(&image)? {
+            Origin::Real => format!("{image} (real)"),
+            Origin::StandIn(from) => {
+                let mut reported = REPORTED.lock().unwrap_or_else(|p| p.into_inner());
+                if !reported.contains(&image) {
+                    note(&format!("{image} is a local stand-in, built from {from}"));
+                    reported.push(image.clone());
+                }
+                format!("{image} (stand-in)")
+            }
+        });
+    }
+    if runs_on_scratch(&std::fs::read_to_string(project.join("Dockerfile")).unwrap()) {
+        bases.push("scratch".to_owned());
+    }
+    Ok(bases.join(", "))
+}
+
+/// Starts the pipeline, if no test has yet: every docker test calls this first.
+pub fn start_building() {
+    pipeline();
+}
+
+/// `variant`'s image, waiting for the pipeline to build it; a variant the pipeline does not
+/// build (outside `CARGO_MICROSERVICE_VARIANTS`) is built now.
+pub fn image(variant: &Variant) -> Image {
+    let pipeline = pipeline();
+    let id = variant.id();
+    if !pipeline.planned.contains(&id) {
+        static EXTRA: Mutex<BTreeMap<String, Image>> = Mutex::new(BTreeMap::new());
+        let mut extra = EXTRA.lock().unwrap_or_else(|p| p.into_inner());
+        return extra
+            .entry(id)
+            .or_insert_with(|| {
+                build_image(variant, &scratch_dir(&format!("image-{}", variant.id())))
+            })
+            .clone();
+    }
+    let mut images = pipeline.images.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        if let Some(image) = images.get(&id) {
+            return image.clone();
+        }
+        images = pipeline
+            .changed
+            .wait(images)
+            .unwrap_or_else(|p| p.into_inner());
+    }
+}
+
+/// Waits until the pipeline has built every image. Tests that measure time or memory under
+/// load (attacks, database faults, the Kubernetes conformance run) call this first, so no
+/// build shares the cores with them.
+pub fn every_image_built() {
+    let pipeline = pipeline();
+    let started = Instant::now();
+    let mut images = pipeline.images.lock().unwrap_or_else(|p| p.into_inner());
+    while images.len() < pipeline.planned.len() {
+        images = pipeline
+            .changed
+            .wait(images)
+            .unwrap_or_else(|p| p.into_inner());
+    }
+    let waited = started.elapsed();
+    if waited > Duration::from_secs(1) {
+        note(&format!(
+            "waited {:.0} s for the pipeline's builds to finish",
+            waited.as_secs_f64()
+        ));
+    }
 }
 
 /// One line of the summary.

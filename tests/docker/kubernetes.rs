@@ -3,7 +3,6 @@
 
 use crate::conformance::{Verdict, run_pod};
 use crate::helpers::*;
-use cargo_microservice::docker;
 use cargo_microservice_support::kubernetes::{BASE_DIR, Manifests, Secrets};
 use cargo_microservice_support::postgres::{fresh_database, psql, require_server};
 use std::path::{Path, PathBuf};
@@ -28,14 +27,10 @@ fn default_variant() -> Option<&'static (PathBuf, String)> {
                 debian: Some(Debian::default()),
                 database: Database::default(),
             };
-            let _docker = docker_lock();
-            let project = render(&variant, &scratch_dir("conformance"));
-            let dockerfile = std::fs::read_to_string(project.join("Dockerfile")).unwrap();
-            for image in base_images(&dockerfile) {
-                ensure_base_image(&image).expect("the default variant's base images");
-            }
-            let tag = format!("cargo-microservice-e2e/{}:test", variant.id());
-            docker::build(&project, &tag).unwrap();
+            every_image_built();
+            let image = image(&variant);
+            let tag = image.tag().to_owned();
+            let project = image.project;
             Some((project, tag))
         })
         .as_ref()

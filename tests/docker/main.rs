@@ -10,7 +10,6 @@ mod kubernetes;
 
 use cargo_microservice::docker::{self, Expectations, Proof};
 use helpers::*;
-use std::path::Path;
 use std::time::Instant;
 
 const PORT: u16 = 8080;
@@ -34,44 +33,19 @@ fn expectations(variant: &Variant) -> Expectations {
     }
 }
 
-/// Makes every base image of `project` available, and every image its compose file runs;
-/// `Err` says why one cannot be had here.
-fn ensure_bases(project: &Path) -> Result<String, String> {
-    let dockerfile = std::fs::read_to_string(project.join("Dockerfile")).unwrap();
-    let compose = std::fs::read_to_string(project.join("compose.yaml")).unwrap();
-    let mut bases = Vec::new();
-    for image in base_images(&dockerfile)
-        .into_iter()
-        .chain(compose_images(&compose))
-    {
-        bases.push(match ensure_base_image(&image)? {
-            Origin::Real => format!("{image} (real)"),
-            Origin::StandIn(from) => {
-                note(&format!("{image} is a local stand-in, built from {from}"));
-                format!("{image} (stand-in)")
-            }
-        });
-    }
-    if runs_on_scratch(&dockerfile) {
-        bases.push("scratch".to_owned());
-    }
-    Ok(bases.join(", "))
-}
-
 #[test]
 fn every_variant_builds_runs_answers_and_stops_cleanly() {
     if !require_docker() || !require_tool("cargo-generate", "--version") {
         return;
     }
     let _docker = docker_lock();
-    let root = scratch_dir("matrix");
     let started = Instant::now();
     let mut rows = Vec::new();
     let mut failures = Vec::new();
 
     for variant in build_order() {
         let id = variant.id();
-        let project = render(&variant, &root);
+        let image = image(&variant);
         let not_run = |built: &str, bases: String| Row {
             variant: id.clone(),
             built: built.to_owned(),
@@ -84,25 +58,22 @@ fn every_variant_builds_runs_answers_and_stops_cleanly() {
             build_time: "-".into(),
             bases,
         };
-        let bases = match ensure_bases(&project) {
-            Ok(bases) => bases,
-            Err(why) => {
-                rows.push(not_run("NOT BUILT HERE", why));
+        let build_time = match &image.outcome {
+            Built::Yes(took) => *took,
+            Built::NotBuiltHere(why) => {
+                rows.push(not_run("NOT BUILT HERE", why.clone()));
+                continue;
+            }
+            Built::Failed(error) => {
+                failures.push(format!("{id}: {error}"));
+                rows.push(not_run("FAILED", image.bases.clone()));
                 continue;
             }
         };
-        let tag = format!("cargo-microservice-e2e/{id}:test");
-        let build_time = match docker::build(&project, &tag) {
-            Ok(took) => took,
-            Err(error) => {
-                failures.push(format!("{id}: {error:#}"));
-                rows.push(not_run("FAILED", bases));
-                continue;
-            }
-        };
+        let (project, tag, bases) = (&image.project, image.tag.clone(), image.bases.clone());
         let size = docker::image_size(&tag).unwrap();
         let proof = docker::prove(&tag, &expectations(&variant)).unwrap();
-        let compose = Composed::up(&project, &format!("cms-e2e-{id}")).and_then(|composed| {
+        let compose = Composed::up(project, &format!("cms-e2e-{id}")).and_then(|composed| {
             let hardening = composed.verify_hardening(&variant)?;
             let api = probe_users_api(APP_PORT)?;
             Ok(format!("{hardening}; {api}"))
@@ -164,6 +135,7 @@ fn prove_broken(variant: Variant, tag: &str, edit: impl Fn(String) -> String) ->
     if !require_docker() || !require_tool("cargo-generate", "--version") {
         return None;
     }
+    start_building();
     let _docker = docker_lock();
     let project = render(&variant, &scratch_dir(tag));
     let dockerfile = project.join("Dockerfile");
@@ -274,6 +246,7 @@ fn check_build_passes_a_rendered_project_and_fails_a_broken_one() {
     if !require_docker() || !require_tool("cargo-generate", "--version") {
         return;
     }
+    start_building();
     let _docker = docker_lock();
     let good = render(
         &Variant {

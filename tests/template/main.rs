@@ -97,6 +97,40 @@ fn no_rendered_file_holds_template_syntax_or_blank_line_scars() {
     }
 }
 
+/// The template is stored formatted (`fmt = false`: the render runs no rustfmt), so every
+/// variant must come out as rustfmt would leave it, whatever the length of the name: the
+/// shortest and the longest `new` takes.
+#[test]
+fn every_variant_renders_formatted_without_rustfmt_for_a_short_and_the_longest_name() {
+    if !require_tool("cargo-generate", "--version") || !require_tool("rustfmt", "--version") {
+        return;
+    }
+    let root = scratch_dir("formatted");
+    let longest = format!("s{}", "x".repeat(63));
+
+    for name in ["s", longest.as_str()] {
+        for variant in Variant::matrix() {
+            let dir = root.join(format!("{}-{}", name.len(), variant.id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            run_ok(&mut cargo_generate(&dir, name, &values_file_args(&variant)));
+
+            // rustfmt follows the `mod` lines: every Rust file of the project is checked.
+            let output = run(clean_command("rustfmt")
+                .current_dir(dir.join(name))
+                .args(["--check", "--edition", "2024"])
+                .args(["src/main.rs", "src/lib.rs", "tests/api/main.rs"]));
+
+            assert!(
+                output.status.success(),
+                "{} under a {}-character name is not formatted:\n{}",
+                variant.id(),
+                name.len(),
+                String::from_utf8_lossy(&output.stdout)
+            );
+        }
+    }
+}
+
 /// cargo-generate renders an undefined variable as an empty string, silently, so every name a
 /// template file reads must be defined for every variant: a placeholder that is never
 /// conditional, a built-in, or a value the pre hook sets.
@@ -460,19 +494,21 @@ fn the_seed_articles_bugs_do_not_recur_in_the_source() {
     }
 }
 
-/// The slow tier: every rendered project as its users will first meet it.
+/// The slow tier: every rendered project as its users will first meet it. Bases differ in
+/// their Dockerfile, compose file, manifests and README, not in what cargo reads, so each
+/// distinct Rust tree is built and tested once, for every variant that renders it.
 #[test]
 fn every_rendered_project_passes_fmt_clippy_and_its_own_tests() {
-    let Some(rendered) = rendered() else { return };
+    let Some(groups) = rust_trees() else { return };
     if require_server().is_none() {
         return;
     }
 
-    for project in rendered {
+    for group in groups {
         let started = Instant::now();
-        run_ok(&mut cargo_in(&project.dir, &["fmt", "--check"]));
+        run_ok(&mut cargo_in(&group.dir, &["fmt", "--check"]));
         run_ok(&mut cargo_in(
-            &project.dir,
+            &group.dir,
             &[
                 "clippy",
                 "--locked",
@@ -482,9 +518,9 @@ fn every_rendered_project_passes_fmt_clippy_and_its_own_tests() {
                 "warnings",
             ],
         ));
-        let tests = run_ok(&mut cargo_in(&project.dir, &["test", "--locked"]));
+        let tests = run_ok(&mut cargo_in(&group.dir, &["test", "--locked"]));
         let summary = String::from_utf8_lossy(&tests.stdout);
-        let store_test = match project.variant.database {
+        let store_test = match group.database {
             Database::Postgres => {
                 "test postgres::while_the_database_is_away_requests_get_a_json_503_within_the_acquire_timeout ... ok"
             }
@@ -499,8 +535,8 @@ fn every_rendered_project_passes_fmt_clippy_and_its_own_tests() {
             assert!(summary.contains(expected), "{summary}");
         }
         note(&format!(
-            "{}: fmt, clippy and tests passed in {:.1} s",
-            project.variant.id(),
+            "{}: fmt, clippy and tests passed in {:.1} s (one Rust tree)",
+            group.variants.join(", "),
             started.elapsed().as_secs_f64()
         ));
     }
@@ -726,16 +762,12 @@ fn spawn_on_free_ports(binary: &std::path::Path, env: &[(&str, &str)]) -> std::p
 /// The first variant keeps its users in PostgreSQL; it starts without reaching it.
 const UNREACHABLE_DATABASE: &str = "postgres://orders:unused@127.0.0.1:1/orders";
 
-/// Builds the first variant's project and returns its debug binary.
+/// Builds the first variant's Rust tree (the default variant's, which the slow tier builds too)
+/// and returns its debug binary.
 fn first_variant_binary() -> Option<std::path::PathBuf> {
-    let rendered = rendered()?;
-    let project = &rendered[0];
-    run_ok(&mut cargo_in(&project.dir, &["build", "--locked"]));
-    Some(
-        shared_target_dir()
-            .join("debug")
-            .join(project.variant.project_name()),
-    )
+    let tree = &rust_trees()?[0];
+    run_ok(&mut cargo_in(&tree.dir, &["build", "--locked"]));
+    Some(shared_target_dir().join("debug").join("svc"))
 }
 
 /// Reads the service's log until it says where it listens; the rest of the log is collected

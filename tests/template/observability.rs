@@ -329,8 +329,8 @@ fn every_log_line_is_json_and_client_text_cannot_forge_a_line_or_a_field() {
 
 #[test]
 fn a_panic_in_the_release_binary_is_logged_after_every_line_before_it() {
-    let Some(rendered) = rendered() else { return };
-    let project = &rendered[0];
+    let Some(trees) = rust_trees() else { return };
+    let project = &trees[0];
     // The route that panics exists only with this feature; the images never enable it.
     run_ok(&mut cargo_in(
         &project.dir,
@@ -342,9 +342,7 @@ fn a_panic_in_the_release_binary_is_logged_after_every_line_before_it() {
             "panic-route",
         ],
     ));
-    let binary: PathBuf = shared_target_dir()
-        .join("release")
-        .join(project.variant.project_name());
+    let binary: PathBuf = shared_target_dir().join("release").join("svc");
     let Some(database) = seeded_database(&binary, "panic", 42) else {
         return;
     };
