@@ -340,6 +340,32 @@ fn a_file_the_team_deleted_stays_deleted_even_when_the_template_changed_it() {
     );
 }
 
+/// `--set database=none` drops the store code; where the team changed it, that is a conflict
+/// (listed, exit 1, the file kept), never a silent deletion; and a file the new answer adds where
+/// the team already has one of that name is a conflict, never an overwrite.
+#[test]
+fn an_answer_that_drops_or_adds_a_file_the_team_touched_is_a_conflict() {
+    let project = fixture("upgrade-drops-store");
+    let upgraded = upgrade(&project, &[]);
+    assert_eq!(upgraded.status.code(), Some(0), "{}", stderr(&upgraded));
+    let store = format!("{}// the team's query\n", read(&project, "src/postgres.rs"));
+    std::fs::write(project.join("src/postgres.rs"), &store).unwrap();
+    std::fs::write(project.join("src/in_memory.rs"), "// the team's own cache\n").unwrap();
+
+    let output = upgrade(&project, &["--set", "database=none"]);
+
+    assert_eq!(output.status.code(), Some(1), "{}{}", stdout(&output), stderr(&output));
+    let plan = stdout(&output);
+    assert!(
+        plan.contains("conflict  src/postgres.rs (the template no longer has it, and you changed it"),
+        "{plan}"
+    );
+    assert!(plan.contains("conflict  src/in_memory.rs"), "{plan}");
+    assert_eq!(read(&project, "src/postgres.rs"), store);
+    assert!(read(&project, "src/in_memory.rs").contains("<<<<<<< yours\n// the team's own cache"));
+    assert!(!project.join("src/migrate.rs").exists(), "an untouched dropped file stays");
+}
+
 /// Copier #2386: no `.rej`, `.orig` or backup file is left beside the merged ones, after a
 /// clean upgrade or a conflicted one.
 #[test]
