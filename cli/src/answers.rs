@@ -12,6 +12,7 @@ use crate::variants::{
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::io::Read as _;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -59,15 +60,7 @@ impl Values {
             #[serde(rename = "upgrade")]
             _upgrade: Option<toml::Table>,
         }
-        let text = fs_err::read_to_string(path).map_err(|error| match error.kind() {
-            std::io::ErrorKind::NotFound => UserError::ValuesFileMissing {
-                path: path.to_owned(),
-            },
-            _ => UserError::ValuesFileInvalid {
-                path: path.to_owned(),
-                detail: error.to_string(),
-            },
-        })?;
+        let text = read_values_file(path)?;
         toml::from_str::<ValuesFile>(&text)
             .map(|file| file.values)
             .map_err(|error| UserError::ValuesFileInvalid {
@@ -109,6 +102,42 @@ impl Values {
         *self = std::mem::take(self).overridden_by(value);
         Ok(())
     }
+}
+
+/// Far more than any values file; more is not one (`/dev/zero` would never end).
+const MAX_VALUES_FILE_BYTES: u64 = 64 * 1024;
+
+/// A values file's text: a regular file (a pipe or a device is refused before it is opened for
+/// reading), of a sane size.
+fn read_values_file(path: &Path) -> Result<String, UserError> {
+    let invalid = |detail: String| UserError::ValuesFileInvalid {
+        path: path.to_owned(),
+        detail,
+    };
+    let meta = std::fs::metadata(path).map_err(|error| match error.kind() {
+        std::io::ErrorKind::NotFound => UserError::ValuesFileMissing {
+            path: path.to_owned(),
+        },
+        _ => invalid(error.to_string()),
+    })?;
+    if !meta.is_file() {
+        return Err(UserError::ValuesFileNotRegular {
+            path: path.to_owned(),
+        });
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| {
+            std::io::Read::read_to_string(&mut file.take(MAX_VALUES_FILE_BYTES + 1), &mut text)
+        })
+        .map_err(|error| invalid(error.to_string()))?;
+    if text.len() as u64 > MAX_VALUES_FILE_BYTES {
+        return Err(invalid(format!(
+            "it is over {} KiB, far more than a [values] table",
+            MAX_VALUES_FILE_BYTES / 1024
+        )));
+    }
+    Ok(text)
 }
 
 /// A TOML error on one line, with the line: `line 2 (port = true): invalid type: ...`.

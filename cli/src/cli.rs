@@ -108,6 +108,14 @@ pub fn main(args: Vec<OsString>) -> u8 {
 }
 
 fn run(cli: Cli) -> Result<u8> {
+    // The commands that render keep every temporary file in one directory of the run's.
+    let _run_dir = match cli.command {
+        Command::New(_) | Command::Upgrade(_) | Command::Adopt(_) => {
+            // SAFETY: parsing started no thread, and neither has any command yet.
+            Some(unsafe { crate::engine::RunDir::enter() }?)
+        }
+        _ => None,
+    };
     match cli.command {
         Command::New(args) => {
             let created = match new::create(&args) {

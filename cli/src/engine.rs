@@ -3,6 +3,7 @@
 //! and shown only with `--verbose`, and its errors reach the user without temporary paths.
 
 use crate::answers::Answers;
+use crate::errors::UserError;
 use crate::template::versions::TemplateVersion;
 use anyhow::{Context, Result, anyhow, bail};
 use cargo_generate::{GenerateArgs, TemplatePath, Vcs};
@@ -59,6 +60,67 @@ pub fn render(
         );
     }
     Ok((rendered, log))
+}
+
+/// A staging directory under `$TMPDIR`, where the engine renders: tried with a megabyte first,
+/// so a missing, unwritable or full `$TMPDIR` is named as such before anything renders.
+pub fn staging_dir() -> Result<tempfile::TempDir, UserError> {
+    let dir = std::env::temp_dir();
+    // The OS's words, without the path tempfile tried (it is gone by the time anyone reads it).
+    let refused = |error: std::io::Error| UserError::Staging {
+        dir: dir.clone(),
+        why: error.raw_os_error().map_or_else(
+            || error.kind().to_string(),
+            |code| std::io::Error::from_raw_os_error(code).to_string(),
+        ),
+    };
+    let staging = tempfile::Builder::new()
+        .prefix("cargo-microservice-")
+        .tempdir()
+        .map_err(refused)?;
+    let probe = staging.path().join("probe");
+    std::fs::write(&probe, vec![0u8; 1 << 20])
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(refused)?;
+    Ok(staging)
+}
+
+/// For one run of the binary: a directory that every temporary file goes into, the template
+/// engine's own included (cargo-generate copies the template under `$TMPDIR`), so that however
+/// the run ends (a second Ctrl-C too) one removal leaves nothing behind.
+pub struct RunDir {
+    dir: tempfile::TempDir,
+    before: Option<std::ffi::OsString>,
+}
+
+impl RunDir {
+    /// Makes the directory and points `$TMPDIR` at it.
+    ///
+    /// # Safety
+    ///
+    /// Sets an environment variable: call it only while no other thread can read the
+    /// environment (the binary, before any command starts a thread).
+    pub unsafe fn enter() -> Result<RunDir, UserError> {
+        let dir = staging_dir()?;
+        let before = std::env::var_os("TMPDIR");
+        // SAFETY: the caller guarantees no other thread reads the environment.
+        unsafe { std::env::set_var("TMPDIR", dir.path()) };
+        crate::signals::remove_at_exit(dir.path().to_owned());
+        Ok(RunDir { dir, before })
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        // SAFETY: the run's threads are joined by now (the signal watch joins its own).
+        unsafe {
+            match self.before.take() {
+                Some(before) => std::env::set_var("TMPDIR", before),
+                None => std::env::remove_var("TMPDIR"),
+            }
+        }
+        let _ = std::fs::remove_dir_all(self.dir.path());
+    }
 }
 
 /// Whether the template asks cargo-generate to run rustfmt on what it renders (`[template]

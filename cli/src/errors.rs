@@ -121,6 +121,28 @@ pub enum UserError {
     )]
     DirtyWorkTree { path: PathBuf, changes: Vec<String> },
 
+    #[error(
+        "the current directory no longer exists ({why}): cd into one that does, and run it again"
+    )]
+    NoWorkingDirectory { why: String },
+
+    #[error(
+        "TMPDIR ({}) cannot hold the staging directory the template is rendered into ({why}): set TMPDIR to a writable directory with room, e.g. TMPDIR=/var/tmp",
+        dir.display()
+    )]
+    Staging { dir: PathBuf, why: String },
+
+    #[error(
+        "values file {path} is not a regular file: pass a TOML file with a [values] table (see examples/)"
+    )]
+    ValuesFileNotRegular { path: PathBuf },
+
+    #[error(
+        "{} appeared while this run was writing (another `new` into the same place?): this run wrote nothing; look at what is there, and run it again with another name or --destination",
+        path.display()
+    )]
+    AppearedWhileWriting { path: PathBuf },
+
     #[error("nothing was written to {}:\n  {}", project.display(), conflicts.join("\n  "))]
     Conflicts {
         project: PathBuf,

@@ -1,6 +1,7 @@
-//! cargo-microservice: scaffold Rust microservices from the template (`new`), describe its
-//! variants (`variants`), check any service's Dockerfile, Cargo.toml and compose file
-//! (`check`), and prove a built image (`docker`, what `check --build` runs).
+//! cargo-microservice: scaffold Rust microservices from the template (`new`), take one made
+//! earlier to the template's later versions (`upgrade`, `adopt`), describe the variants
+//! (`variants`), check any service's Dockerfile, Cargo.toml and compose file (`check`), and
+//! prove a built image (`docker`, what `check --build` runs).
 
 pub mod check;
 pub mod cli;
@@ -12,6 +13,7 @@ pub mod variants;
 mod answers;
 mod engine;
 mod errors;
+mod git;
 mod names;
 mod output;
 mod plan;

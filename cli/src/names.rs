@@ -3,7 +3,10 @@
 //! rules for `cargo generate` users; a test holds its reserved list to [`RESERVED`].
 
 use crate::errors::UserError;
+use crate::template;
 use heck::{ToKebabCase, ToSnakeCase};
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 /// crates.io's limit; longer names also make unwieldy folders, binaries and image tags.
 pub const MAX_LEN: usize = 64;
@@ -37,6 +40,26 @@ pub const RESERVED: &[(&str, &[&str])] = &[
         ],
     ),
 ];
+
+/// Every crate in the service's dependency graphs, in snake case, as the template's Cargo.lock
+/// names them (one lock for every variant, so a name stays valid when an answer changes). A
+/// package cannot depend on a crate of its own name: cargo rejects it, and the shipped lock no
+/// longer matches. The template's `name-check.rhai` carries the same list for `cargo generate`
+/// users (`tests/template/update-lockfile` writes it; a test holds the two together).
+pub fn dependency_names() -> &'static BTreeSet<String> {
+    static NAMES: OnceLock<BTreeSet<String>> = OnceLock::new();
+    NAMES.get_or_init(|| lock_names(template::cargo_lock()))
+}
+
+/// The packages a Cargo.lock names, but the project itself (`{{project-name}}` in the template).
+fn lock_names(lock: &str) -> BTreeSet<String> {
+    lock.lines()
+        .filter_map(|line| line.strip_prefix("name = \""))
+        .map(|name| name.trim_end_matches('"'))
+        .filter(|name| !name.contains("{{"))
+        .map(|name| name.replace('-', "_"))
+        .collect()
+}
 
 /// The names a project carries, all derived from the name typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +110,11 @@ impl ProjectNames {
                 format!(" (as {crate_name:?})")
             };
             return Err(invalid(format!("it is {why}{as_converted}")));
+        }
+        if dependency_names().contains(&crate_name) {
+            return Err(invalid(format!(
+                "it is the name of a crate the service depends on ({crate_name}), and cargo cannot build a package that depends on a crate of its own name; add a word, e.g. {package}-service"
+            )));
         }
         Ok(ProjectNames {
             typed: typed.to_owned(),
@@ -142,6 +170,51 @@ mod tests {
         assert_eq!(names.crate_name, "orders_api");
         assert!(names.differ_from_typed());
         assert!(!ProjectNames::new("orders").unwrap().differ_from_typed());
+    }
+
+    #[test]
+    fn a_crate_of_the_dependency_graph_is_refused_by_either_spelling() {
+        for name in [
+            "serde",
+            "tokio",
+            "actix-web",
+            "actix_web",
+            "sqlx",
+            "log",
+            "http",
+            "url",
+        ] {
+            let error = ProjectNames::new(name).expect_err(name).to_string();
+            assert!(
+                error.contains("a crate the service depends on"),
+                "{name}: {error}"
+            );
+        }
+        assert!(ProjectNames::new("serde-service").is_ok());
+        assert!(dependency_names().len() > 100, "{:?}", dependency_names());
+        assert!(!dependency_names().iter().any(|name| name.contains('{')));
+    }
+
+    /// The hook's list is the lock's, every variant's, so `cargo generate` refuses the same.
+    #[test]
+    fn the_templates_name_hook_refuses_every_crate_of_the_lock() {
+        let hook = include_str!("../../template/name-check.rhai");
+        let list = hook
+            .split_once("let dependencies = [")
+            .and_then(|(_, rest)| rest.split_once("];"))
+            .expect("name-check.rhai has a `let dependencies = [...];` list")
+            .0;
+        let in_hook: BTreeSet<String> = list
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(
+            &in_hook,
+            dependency_names(),
+            "run tests/template/update-lockfile to write the hook's list again"
+        );
     }
 
     /// `cargo generate` users meet the template's hook, not this module: both refuse the same.

@@ -7,12 +7,14 @@ use crate::errors::UserError;
 use crate::names::ProjectNames;
 use crate::record::{RECORD_FILE, Record};
 use crate::template::versions;
+use crate::variants::Database;
 use crate::{engine, plan, prompts, signals};
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use std::io::IsTerminal;
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// Create a service from the template: the same files `cargo generate` renders.
 ///
@@ -60,6 +62,12 @@ pub struct Created {
     pub project_dir: PathBuf,
     /// Paths relative to `project_dir`, sorted, and whether each replaces a file there.
     pub files: Vec<(String, bool)>,
+    /// Files the project has already, byte for byte: not written.
+    pub unchanged: Vec<String>,
+    /// The commands to run first, from the rendered README's "Run it".
+    pub steps: Vec<String>,
+    /// What became of `.env`, in a sentence (`postgres` only).
+    pub secrets: Option<String>,
     pub answers: Answers,
     pub names: ProjectNames,
     pub dry_run: bool,
@@ -74,6 +82,10 @@ pub struct Created {
 /// Creates the project: the library's entry, as cargo-generate's `generate` is its. Every value
 /// and the destination are checked before anything is asked or written.
 pub fn create(args: &NewArgs) -> Result<Created> {
+    // Everything relative (the destination, the engine's own paths) resolves against it.
+    std::env::current_dir().map_err(|error| UserError::NoWorkingDirectory {
+        why: error.to_string(),
+    })?;
     let names = ProjectNames::new(&args.name)?;
     let from_file = match &args.values_file {
         Some(path) => Values::from_file(path)?,
@@ -91,10 +103,8 @@ pub fn create(args: &NewArgs) -> Result<Created> {
     let answers = Answers::from_values(&values)?;
 
     let mut watch = signals::Watch::start().context("while setting up signal handling")?;
-    let staging = tempfile::Builder::new()
-        .prefix("cargo-microservice-")
-        .tempdir()
-        .context("while making a staging directory")?;
+    let staging = engine::staging_dir()?;
+    watch.clean_up_at_exit(staging.path().to_owned());
     let result = (|| {
         let version = versions::current();
         let (rendered, engine_log) =
@@ -106,10 +116,22 @@ pub fn create(args: &NewArgs) -> Result<Created> {
             &plan::read_tree(&rendered)?,
         );
         fs_err::write(rendered.join(RECORD_FILE), record.to_toml())?;
+        let steps = run_steps(&fs_err::read_to_string(rendered.join("README.md"))?);
+        let secrets = write_secrets(&rendered, &project_dir, &answers)?;
         if let Some(interrupted) = watch.received() {
             return Err(interrupted.into());
         }
         let plan = plan::plan(&rendered, &project_dir)?;
+        // A project that filled in since the first look (another run into the same folder)
+        // is not this run's to replace, unless --force says so.
+        if !args.force
+            && (plan.files.iter().any(|file| file.replaces) || !plan.unchanged.is_empty())
+        {
+            return Err(UserError::DestinationNotEmpty {
+                path: project_dir.clone(),
+            }
+            .into());
+        }
         if !args.dry_run {
             watch.finish_writes_before_exiting();
             plan::write(&plan, &|| watch.received().map(anyhow::Error::from))?;
@@ -119,20 +141,24 @@ pub fn create(args: &NewArgs) -> Result<Created> {
             .iter()
             .map(|file| (file.path.clone(), file.replaces))
             .collect();
-        Ok((files, engine_log))
+        Ok((files, plan.unchanged.clone(), steps, secrets, engine_log))
     })()
-    // Ctrl-C on a terminal signals the whole process group, so the engine's rustfmt dies too
-    // and the render fails in rustfmt's words: the signal is what stopped the run.
+    // Ctrl-C on a terminal signals the whole process group, so a child the engine runs dies
+    // too and the render fails in its words: the signal is what stopped the run.
     .map_err(|error| watch.received().map_or(error, anyhow::Error::from));
     let staging_path = staging.path().to_owned();
     staging
         .close()
         .with_context(|| format!("while removing {}", staging_path.display()))?;
-    let (files, engine_log) = result?;
+    let (files, unchanged, steps, secrets, engine_log) = result?;
 
+    let generated = project_dir.join(RECORD_FILE).is_file();
     let mut created = Created {
         project_dir,
         files,
+        unchanged,
+        steps,
+        secrets,
         answers,
         names,
         dry_run: args.dry_run,
@@ -143,11 +169,21 @@ pub fn create(args: &NewArgs) -> Result<Created> {
     if !args.dry_run {
         created.git = init_git(&created.project_dir, args.vcs, &mut created.warnings);
     }
+    if args.force && generated {
+        created.warnings.push(format!(
+            "{} was made by cargo-microservice: `cargo microservice upgrade {}` takes it to today's template and keeps your edits, where --force replaces them",
+            created.project_dir.display(),
+            created.project_dir.display()
+        ));
+    }
     created
         .warnings
         .extend(workspace_warning(&created.project_dir));
     Ok(created)
 }
+
+/// The project's secrets, which `new` writes for `postgres` and nothing ever overwrites.
+const SECRETS: &str = ".env";
 
 /// Refuses, before anything is asked or rendered, a destination that cannot take the project.
 fn check_destination(args: &NewArgs, project_dir: &Path) -> Result<(), UserError> {
@@ -182,13 +218,7 @@ fn init_git(project_dir: &Path, vcs: Vcs, warnings: &mut Vec<String>) -> Option<
     if vcs == Vcs::None {
         return None;
     }
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .current_dir(project_dir)
-            .stdin(Stdio::null())
-            .output()
-    };
+    let git = |args: &[&str]| crate::git::command(project_dir).args(args).output();
     match git(&["rev-parse", "--show-toplevel"]) {
         Err(_) => {
             warnings.push(
@@ -297,12 +327,26 @@ impl Created {
     /// What a person reads when `new` is done: what was made, the variant, the next steps.
     pub fn summary(&self) -> String {
         let project = self.project_dir.display();
-        let replaced = self.files.iter().filter(|(_, replaces)| *replaces).count();
+        let replaced: Vec<&str> = self
+            .files
+            .iter()
+            .filter(|(_, replaces)| *replaces)
+            .map(|(file, _)| file.as_str())
+            .collect();
+        let unchanged = if self.unchanged.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} already as the template has them",
+                self.unchanged.len()
+            )
+        };
         if self.dry_run {
             let mut text = format!("Would write {} files into {project}", self.files.len());
-            if replaced > 0 {
-                text.push_str(&format!(", replacing {replaced} there"));
+            if !replaced.is_empty() {
+                text.push_str(&format!(", replacing {} there", replaced.len()));
             }
+            text.push_str(&unchanged);
             text.push_str(":\n");
             for (file, replaces) in &self.files {
                 let note = if *replaces { " (replaces)" } else { "" };
@@ -312,12 +356,12 @@ impl Created {
         }
         let variant = self.answers.variant();
         let mut text = format!(
-            "Created {project} ({} files{}): {} on {}, built on {}.\n",
+            "Created {project} ({} files{}{unchanged}): {} on {}, built on {}.\n",
             self.files.len(),
-            if replaced > 0 {
-                format!(", {replaced} replaced")
-            } else {
+            if replaced.is_empty() {
                 String::new()
+            } else {
+                format!(", {} replaced: {}", replaced.len(), replaced.join(", "))
             },
             variant.id(),
             variant.runtime_image(),
@@ -332,11 +376,72 @@ impl Created {
         if let Some(git) = &self.git {
             text.push_str(&format!("Git: {git}.\n"));
         }
+        if let Some(secrets) = &self.secrets {
+            text.push_str(&format!("Secrets: {secrets}.\n"));
+        }
         text.push_str(&format!(
-            "\nNext steps:\n  cd {project}\n  cargo run                           # serves on 0.0.0.0:{port}\n  cargo test\n  docker build -t {name} .\n  docker compose up --build --wait    # 0.5 CPU, 128 MiB, read-only, loopback:{port}\n  curl -s localhost:{port}/health\n",
-            port = self.answers.port,
-            name = self.names.package,
+            "\nNext steps (README.md, \"Run it\"):\n  cd {project}\n"
         ));
+        for step in &self.steps {
+            text.push_str(&format!("  {step}\n"));
+        }
         text
     }
+}
+
+/// The commands of the first `sh` block under the README's "## Run it": what `new` prints, so
+/// the two can never disagree.
+fn run_steps(readme: &str) -> Vec<String> {
+    let Some((_, section)) = readme.split_once("\n## Run it\n") else {
+        return Vec::new();
+    };
+    let Some((_, block)) = section.split_once("```sh\n") else {
+        return Vec::new();
+    };
+    block
+        .split_once("```")
+        .map(|(commands, _)| commands.lines().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// For `postgres`, `.env` in the staged project: the example's settings with a fresh random
+/// password and a loopback port nothing listens on now, so compose, `cargo run` and `cargo test`
+/// work at once. Mode 600; never printed. A project that has a `.env` keeps it, `--force` or not.
+fn write_secrets(rendered: &Path, project_dir: &Path, answers: &Answers) -> Result<Option<String>> {
+    if answers.database != Database::Postgres {
+        return Ok(None);
+    }
+    if project_dir.join(SECRETS).symlink_metadata().is_ok() {
+        return Ok(Some(format!(
+            "{SECRETS} was there already and is kept as it is"
+        )));
+    }
+    let example = fs_err::read_to_string(rendered.join(".env.example"))?;
+    let mut password = [0u8; 16];
+    fs_err::File::open("/dev/urandom")?.read_exact(&mut password)?;
+    let password: String = password.iter().map(|byte| format!("{byte:02x}")).collect();
+    let port = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+        .and_then(|listener| listener.local_addr())
+        .context("while looking for a free port on 127.0.0.1 for PostgreSQL")?
+        .port();
+    let secrets: String = example
+        .lines()
+        .map(|line| match line.split_once('=') {
+            Some(("POSTGRES_PASSWORD", _)) => format!("POSTGRES_PASSWORD={password}"),
+            Some(("POSTGRES_PORT", _)) => format!("POSTGRES_PORT={port}"),
+            _ => line.to_owned(),
+        })
+        .map(|line| line + "\n")
+        .collect();
+    let secrets = secrets.replacen(
+        "# Copy to .env and set a password; compose refuses to start without one.\n#   cp .env.example .env\n",
+        "# Written by `cargo microservice new`, with a fresh password; compose refuses to start without it.\n",
+        1,
+    );
+    let path = rendered.join(SECRETS);
+    fs_err::write(&path, secrets)?;
+    fs_err::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(Some(format!(
+        "{SECRETS} (mode 600, git- and docker-ignored) has PostgreSQL's password, fresh, and its port on 127.0.0.1, {port}"
+    )))
 }

@@ -20,6 +20,8 @@ pub struct Plan {
     pub files: Vec<PlannedFile>,
     /// Files to remove, relative to `project_dir`: each a regular file there now.
     pub removals: Vec<String>,
+    /// Files the project has already, byte for byte: not written again.
+    pub unchanged: Vec<String>,
     /// Directories to create, parents first: the destination's missing ancestors, the project
     /// directory, and those inside it.
     create_dirs: Vec<PathBuf>,
@@ -41,6 +43,15 @@ pub enum Source {
     File(PathBuf),
     /// Bytes made here (a merge); a new file gets mode 644.
     Bytes(Vec<u8>),
+}
+
+impl Source {
+    fn bytes(&self) -> Result<std::borrow::Cow<'_, [u8]>> {
+        Ok(match self {
+            Source::File(path) => std::borrow::Cow::Owned(fs_err::read(path)?),
+            Source::Bytes(bytes) => std::borrow::Cow::Borrowed(bytes),
+        })
+    }
 }
 
 /// Checks every file of `rendered` against `project_dir` and what is above it.
@@ -114,6 +125,7 @@ pub fn plan_files(
     create_dirs.extend(missing_above);
 
     let mut files = Vec::new();
+    let mut unchanged = Vec::new();
     for (path, source) in files_to_write {
         let target = project_dir.join(&path);
         let mut parent_missing = false;
@@ -190,6 +202,10 @@ pub fn plan_files(
                 }
             }
         };
+        if replaces && source.bytes()? == fs_err::read(&target)? {
+            unchanged.push(path);
+            continue;
+        }
         files.push(PlannedFile {
             source,
             path,
@@ -243,6 +259,7 @@ pub fn plan_files(
         project_dir: project_dir.to_owned(),
         files,
         removals,
+        unchanged,
         create_dirs,
     })
 }
@@ -459,7 +476,13 @@ fn write_steps(
     let check_stop = || stop().map_or(Ok(()), Err);
     for dir in &plan.create_dirs {
         check_stop()?;
-        fs_err::create_dir(dir)?;
+        fs_err::create_dir(dir).map_err(|error| {
+            if error.kind() == ErrorKind::AlreadyExists {
+                anyhow!(UserError::AppearedWhileWriting { path: dir.clone() })
+            } else {
+                anyhow!(error)
+            }
+        })?;
         progress.created_dirs.push(dir.clone());
     }
     // Every byte, into temporaries beside the targets: a full disk fails here, before any file
@@ -513,7 +536,26 @@ fn write_steps(
         } else {
             None
         };
-        fs_err::rename(&temporary, &target)?;
+        if file.replaces {
+            fs_err::rename(&temporary, &target)?;
+        } else {
+            // A file that appeared since the plan (another run writing the same project) is
+            // never replaced: this run stops and undoes what it did.
+            rustix::fs::renameat_with(
+                rustix::fs::CWD,
+                &temporary,
+                rustix::fs::CWD,
+                &target,
+                rustix::fs::RenameFlags::NOREPLACE,
+            )
+            .map_err(|error| match error {
+                rustix::io::Errno::EXIST => anyhow!(UserError::AppearedWhileWriting {
+                    path: target.clone(),
+                }),
+                other => anyhow!(std::io::Error::from(other))
+                    .context(format!("while moving {} into place", target.display())),
+            })?;
+        }
         progress.placed.push((target, backup));
     }
     for path in &plan.removals {

@@ -9,6 +9,14 @@ pub mod versions;
 
 static TEMPLATE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../template");
 
+/// The template's Cargo.lock, as embedded (liquid conditions and all).
+pub fn cargo_lock() -> &'static str {
+    TEMPLATE
+        .get_file("Cargo.lock")
+        .and_then(|file| file.contents_utf8())
+        .expect("the template has a Cargo.lock")
+}
+
 /// One placeholder as the template declares it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Placeholder {

@@ -5,7 +5,6 @@
 
 use anyhow::{Context, Result, bail};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 /// What happens to one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,16 +112,13 @@ pub fn merge_file(
         write("base", base)?,
         write("theirs", theirs)?,
     );
-    let mut command = Command::new("git");
-    command
+    let output = crate::git::command(dir.path())
         .args(["merge-file", "-p", "--diff3"])
         .args(["-L", labels.ours, "-L", labels.base, "-L", labels.theirs])
         .arg(&ours_path)
         .arg(&base_path)
         .arg(&theirs_path)
-        .stdin(Stdio::null());
-    without_git_environment(&mut command);
-    let output = command.output().map_err(|error| {
+        .output().map_err(|error| {
         anyhow::anyhow!(
             "git is needed to merge a file both the template and the project changed, and it could not run ({error}): install git"
         )
@@ -146,29 +142,6 @@ pub fn has_markers(bytes: &[u8]) -> bool {
             .any(|marker| line.starts_with(marker))
             || line == "======="
     })
-}
-
-/// git reads where its repository is from the environment (`GIT_DIR` inside a hook, say): a
-/// command run for one project must act on that project alone.
-pub fn without_git_environment(command: &mut Command) {
-    const REDIRECTS: [&str; 8] = [
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-        "GIT_COMMON_DIR",
-        "GIT_NAMESPACE",
-        "GIT_PREFIX",
-    ];
-    for key in REDIRECTS {
-        command.env_remove(key);
-    }
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("GIT_") {
-            command.env_remove(key);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -254,22 +227,5 @@ mod tests {
             Decision::Added(b"new\n".to_vec())
         );
         assert!(decide_text(None, Some("mine\n"), Some("new\n")).is_conflict());
-    }
-
-    #[test]
-    fn a_merge_ignores_a_git_dir_in_the_environment() {
-        let scratch = tempfile::tempdir().unwrap();
-        let mut command = Command::new("env");
-        command.env("GIT_DIR", "/nowhere");
-        without_git_environment(&mut command);
-
-        let output = command.output().unwrap();
-
-        assert!(!String::from_utf8_lossy(&output.stdout).contains("GIT_DIR="));
-        assert!(
-            merge_file(b"a\n", b"a\n", b"b\n", &LABELS, scratch.path())
-                .unwrap()
-                .1
-        );
     }
 }

@@ -25,7 +25,6 @@ use merge::{Decision, Labels};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// Files cargo writes; resolved again by cargo after the merge, never line-merged.
 const LOCKFILE: &str = "Cargo.lock";
@@ -252,10 +251,8 @@ pub fn upgrade(args: &UpgradeArgs) -> Result<Upgraded> {
     if !args.dry_run && !args.allow_dirty && record.upgrade.is_none() {
         require_clean_work_tree(project)?;
     }
-    let staging = tempfile::Builder::new()
-        .prefix("cargo-microservice-upgrade-")
-        .tempdir()
-        .context("while making a staging directory")?;
+    let staging = engine::staging_dir()?;
+    watch.clean_up_at_exit(staging.path().to_owned());
     let result = (|| {
         let base = render(staging.path(), "base", &record.name, &answers_from, from)?;
         if !record.files.is_empty() && record::hashes(&base) != record.files {
@@ -470,12 +467,7 @@ fn base_differs(
 /// Refuses a git work tree with changes to tracked files or untracked files git does not
 /// ignore: the upgrade's changes must be the only ones `git diff` shows.
 fn require_clean_work_tree(project: &Path) -> Result<(), UserError> {
-    let git = |args: &[&str]| {
-        let mut command = Command::new("git");
-        command.args(args).current_dir(project).stdin(Stdio::null());
-        merge::without_git_environment(&mut command);
-        command.output()
-    };
+    let git = |args: &[&str]| crate::git::command(project).args(args).output();
     match git(&["rev-parse", "--is-inside-work-tree"]) {
         Ok(out) if out.status.success() => {}
         // Not in a repository, or no git: nothing to compare with.

@@ -189,3 +189,12 @@ pub fn leftovers(dir: &Path, prefix: &str) -> Vec<String> {
     }
     found
 }
+
+/// A rendered project's files but its `.env`: a per-project secret `new` writes afresh (a new
+/// password, a free port) every time.
+pub fn without_secrets(
+    mut tree: std::collections::BTreeMap<String, Vec<u8>>,
+) -> std::collections::BTreeMap<String, Vec<u8>> {
+    tree.remove(".env");
+    tree
+}

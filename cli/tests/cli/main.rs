@@ -1,7 +1,9 @@
 //! The `cargo-microservice` binary as people and scripts run it.
 
 mod completions;
+mod first_minute;
 mod helpers;
+mod new_hazards;
 mod output;
 mod safety;
 mod upgrade;
@@ -53,6 +55,14 @@ fn new_renders_the_same_tree_as_the_cargo_generate_binary_for_every_variant() {
         let answers = created
             .remove(".cargo-microservice.toml")
             .expect("the answers file");
+        // A per-project secret, written by `new` alone (`postgres` only): never the same twice.
+        let secrets = created.remove(".env");
+        assert_eq!(
+            secrets.is_some(),
+            variant.database == Database::Postgres,
+            "{}: .env",
+            variant.id()
+        );
         assert!(
             String::from_utf8(answers)
                 .unwrap()
@@ -101,7 +111,10 @@ fn the_answers_file_renders_the_same_project_again() {
         &second_arg,
     ]));
 
-    assert!(read_tree(&first.join("orders")) == read_tree(&second.join("orders")));
+    assert!(
+        without_secrets(read_tree(&first.join("orders")))
+            == without_secrets(read_tree(&second.join("orders")))
+    );
 }
 
 /// Each bad input: its message, its exit code, and the destination exactly as it was.
@@ -327,25 +340,52 @@ fn dry_run_lists_the_files_and_writes_nothing() {
     assert!(read_tree(&root).is_empty(), "a dry run wrote files");
 }
 
+/// The steps `new` prints are the service README's "Run it", read from it: one source, so the
+/// two cannot disagree. (The docker suite runs them, as printed.)
 #[test]
-fn new_ends_with_the_next_steps_to_type() {
-    let root = scratch_dir("next-steps");
+fn new_ends_with_the_next_steps_of_the_readmes_run_it() {
+    for database in ["postgres", "none"] {
+        let root = scratch_dir(&format!("next-steps-{database}"));
 
-    let output = run_ok(&mut cli(&[
-        "new",
-        "orders",
-        "--destination",
-        &root.display().to_string(),
-    ]));
+        let output = run_ok(&mut cli(&[
+            "new",
+            "orders",
+            "--database",
+            database,
+            "--destination",
+            &root.display().to_string(),
+        ]));
 
-    let text = stdout(&output);
-    for step in [
-        "cargo run",
-        "cargo test",
-        "docker build -t orders .",
-        "docker compose up --build --wait",
-    ] {
-        assert!(text.contains(step), "{text}");
+        let text = stdout(&output);
+        let printed: Vec<&str> = text
+            .split_once("Next steps (README.md, \"Run it\"):\n")
+            .unwrap_or_else(|| panic!("{text}"))
+            .1
+            .lines()
+            .map(str::trim)
+            .collect();
+        let readme = std::fs::read_to_string(root.join("orders/README.md")).unwrap();
+        let run_it: Vec<&str> = readme
+            .split_once("\n## Run it\n")
+            .and_then(|(_, section)| section.split_once("```sh\n"))
+            .and_then(|(_, block)| block.split_once("```"))
+            .unwrap()
+            .0
+            .lines()
+            .collect();
+        assert_eq!(printed[0], format!("cd {}", root.join("orders").display()));
+        assert_eq!(&printed[1..], run_it.as_slice(), "{database}");
+        for step in [
+            "cargo run",
+            "cargo test",
+            "docker compose up --build --wait",
+            "curl -s localhost:8080/health",
+        ] {
+            assert!(
+                printed.iter().any(|line| line.starts_with(step)),
+                "{database}: {text}"
+            );
+        }
     }
 }
 
@@ -493,9 +533,9 @@ fn new_initialises_git_as_cargo_new_does() {
         stdout(&git(&project, &["status", "--porcelain", "--ignored"]))
             .lines()
             .filter(|line| line.starts_with("!!"))
-            .count(),
-        0,
-        "nothing rendered is ignored by its own .gitignore"
+            .collect::<Vec<_>>(),
+        ["!! .env"],
+        "nothing rendered is ignored by its own .gitignore, but the secrets new writes"
     );
     assert!(
         !root.join("plain/inner/.git").exists(),

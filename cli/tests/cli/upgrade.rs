@@ -350,20 +350,35 @@ fn an_answer_that_drops_or_adds_a_file_the_team_touched_is_a_conflict() {
     assert_eq!(upgraded.status.code(), Some(0), "{}", stderr(&upgraded));
     let store = format!("{}// the team's query\n", read(&project, "src/postgres.rs"));
     std::fs::write(project.join("src/postgres.rs"), &store).unwrap();
-    std::fs::write(project.join("src/in_memory.rs"), "// the team's own cache\n").unwrap();
+    std::fs::write(
+        project.join("src/in_memory.rs"),
+        "// the team's own cache\n",
+    )
+    .unwrap();
 
     let output = upgrade(&project, &["--set", "database=none"]);
 
-    assert_eq!(output.status.code(), Some(1), "{}{}", stdout(&output), stderr(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
     let plan = stdout(&output);
     assert!(
-        plan.contains("conflict  src/postgres.rs (the template no longer has it, and you changed it"),
+        plan.contains(
+            "conflict  src/postgres.rs (the template no longer has it, and you changed it"
+        ),
         "{plan}"
     );
     assert!(plan.contains("conflict  src/in_memory.rs"), "{plan}");
     assert_eq!(read(&project, "src/postgres.rs"), store);
     assert!(read(&project, "src/in_memory.rs").contains("<<<<<<< yours\n// the team's own cache"));
-    assert!(!project.join("src/migrate.rs").exists(), "an untouched dropped file stays");
+    assert!(
+        !project.join("src/migrate.rs").exists(),
+        "an untouched dropped file stays"
+    );
 }
 
 /// Copier #2386: no `.rej`, `.orig` or backup file is left beside the merged ones, after a
@@ -673,7 +688,11 @@ fn edits(reference: &Path, project: &Path) -> Edits {
     let project = read_tree(project);
     let mut edits = Edits::new();
     for path in reference.keys().chain(project.keys()) {
-        if path == ".cargo-microservice.toml" || reference.get(path) == project.get(path) {
+        // The record is the CLI's own, `.env` the project's secret (`new` writes one afresh).
+        if path == ".cargo-microservice.toml"
+            || path == ".env"
+            || reference.get(path) == project.get(path)
+        {
             continue;
         }
         let text = |tree: &BTreeMap<String, Vec<u8>>| {

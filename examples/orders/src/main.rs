@@ -22,6 +22,11 @@ fn main() -> ExitCode {
 }
 
 fn serve() -> ExitCode {
+    // A development build (`cargo run`) reads the credentials in .env; a release build, the
+    // image's, never does: a container gets its settings from its environment alone. Variables
+    // already set win.
+    #[cfg(debug_assertions)]
+    let _ = dotenvy::dotenv();
     let settings = Settings::from_env();
     // With a bad LOG_FORMAT, the error that says so is logged in the default format.
     logging::init(

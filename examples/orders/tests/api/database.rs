@@ -9,19 +9,28 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use orders::{StoreSettings, postgres};
 
-const NO_SERVER: &str = "the API tests need PostgreSQL: set DATABASE_URL to a server whose user \
-    may create databases. With this project's compose file: `cp .env.example .env`, set \
-    POSTGRES_PASSWORD in .env, `docker compose up --detach --wait postgres`, then \
-    `set -a && . ./.env && set +a && cargo test` (README.md, \"Test it\")";
+const NO_SERVER: &str = "the API tests need PostgreSQL: DATABASE_URL (in the environment or in \
+    .env) must name a server whose user may create databases. With this project's compose file: \
+    `docker compose up --detach --wait postgres`, then `cargo test` (README.md, \"Run it\")";
 
 pub struct TestDatabase {
     pub name: String,
     server: PgConnectOptions,
 }
 
-/// The server the tests create their databases on.
+/// The server the tests create their databases on: `DATABASE_URL` from the environment, or from
+/// the project's `.env`, as `cargo run` reads it.
 pub fn server() -> PgConnectOptions {
-    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| panic!("{NO_SERVER}"));
+    let url = std::env::var("DATABASE_URL")
+        .ok()
+        .or_else(|| {
+            let dotenv = concat!(env!("CARGO_MANIFEST_DIR"), "/.env");
+            dotenvy::from_path_iter(dotenv)
+                .ok()?
+                .filter_map(Result::ok)
+                .find_map(|(key, value)| (key == "DATABASE_URL").then_some(value))
+        })
+        .unwrap_or_else(|| panic!("{NO_SERVER}"));
     PgConnectOptions::from_str(&url)
         .unwrap_or_else(|error| panic!("DATABASE_URL does not parse ({error}); {NO_SERVER}"))
 }
