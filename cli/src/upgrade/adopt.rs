@@ -11,7 +11,7 @@ use crate::errors::UserError;
 use crate::plan::{self, Source};
 use crate::record::{RECORD_FILE, Record};
 use crate::template::versions::{self, TemplateVersion};
-use crate::variants::Variant;
+use crate::variants::{Database, Variant};
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -107,7 +107,10 @@ pub fn adopt(args: &AdoptArgs) -> Result<Adopted> {
     let staging = tempfile::tempdir().context("while making a staging directory")?;
     let mut best: Option<Match> = None;
     for (index, version) in versions::all().iter().rev().enumerate() {
-        for (variant_index, values) in candidates(&dockerfile, &args.set)?.into_iter().enumerate() {
+        for (variant_index, values) in candidates(&dockerfile, &manifest, &args.set)?
+            .into_iter()
+            .enumerate()
+        {
             // A combination the template refuses (an old toolchain with postgres) is no candidate.
             let Ok(answers) = Answers::from_values(&values) else {
                 continue;
@@ -183,9 +186,10 @@ fn package_name(manifest: &str) -> Option<String> {
     Some(table.get("package")?.get("name")?.as_str()?.to_owned())
 }
 
-/// Every variant's values, with the port the Dockerfile exposes and the toolchain its first
-/// stage pins, `--set` applied last.
-fn candidates(dockerfile: &str, sets: &[String]) -> Result<Vec<Values>, UserError> {
+/// The variants the project's files point at (its runtime image, and whether Cargo.toml uses
+/// sqlx), or every variant when they point at none; each with the port the Dockerfile exposes
+/// and the toolchain its first stage pins, `--set` applied last.
+fn candidates(dockerfile: &str, manifest: &str, sets: &[String]) -> Result<Vec<Values>, UserError> {
     let model = Model::parse(dockerfile);
     let port = dockerfile
         .lines()
@@ -198,7 +202,20 @@ fn candidates(dockerfile: &str, sets: &[String]) -> Result<Vec<Values>, UserErro
         .find_map(|image| image.strip_prefix("rust:"))
         .and_then(|tag| tag.split('-').next())
         .and_then(|version| version.parse().ok());
-    Variant::matrix()
+    let runtime = model.final_stage().map(|stage| stage.image().to_owned());
+    let database = if manifest.contains("sqlx") {
+        Database::Postgres
+    } else {
+        Database::Memory
+    };
+    let matrix = Variant::matrix();
+    let pointed: Vec<Variant> = matrix
+        .iter()
+        .copied()
+        .filter(|variant| Some(variant.runtime_image()) == runtime && variant.database == database)
+        .collect();
+    let variants = if pointed.is_empty() { matrix } else { pointed };
+    variants
         .into_iter()
         .map(|variant| {
             let values = Values {
