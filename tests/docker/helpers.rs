@@ -91,20 +91,29 @@ impl Image {
 }
 
 /// Builds every image the suite proves once per run, in the background, as soon as the first
-/// docker test starts: the matrix proves one variant while the next builds (builds are CPU,
-/// proofs mostly waiting). Builds for different builder images run side by side (one worker
-/// per Debian release), which fills the cores a single build leaves idle while it links.
+/// docker test starts, and proves each as soon as it is built (`prove_variant`, the matrix)
+/// while the next builds: builds are CPU, proofs mostly waiting. Builds for different builder
+/// images run side by side (one worker per Debian release), which fills the cores a single
+/// build leaves idle while it links. The work runs in threads of its own, so tests that wait
+/// for it never keep the matrix from running (libtest runs only as many tests as cores).
 struct Pipeline {
-    images: Mutex<BTreeMap<String, Image>>,
+    state: Mutex<State>,
     changed: Condvar,
     planned: Vec<String>,
+}
+
+#[derive(Default)]
+struct State {
+    images: BTreeMap<String, Image>,
+    /// Each variant's row of the matrix and its failures, in build order.
+    proofs: Vec<(Row, Vec<String>)>,
 }
 
 fn pipeline() -> &'static Pipeline {
     static PIPELINE: OnceLock<Pipeline> = OnceLock::new();
     static STARTED: OnceLock<()> = OnceLock::new();
     let pipeline = PIPELINE.get_or_init(|| Pipeline {
-        images: Mutex::new(BTreeMap::new()),
+        state: Mutex::new(State::default()),
         changed: Condvar::new(),
         planned: build_order().iter().map(Variant::id).collect(),
     });
@@ -122,17 +131,56 @@ fn pipeline() -> &'static Pipeline {
             std::thread::spawn(move || {
                 for variant in variants {
                     let image = build_image(&variant, &root);
-                    pipeline
-                        .images
-                        .lock()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner())
-                        .insert(variant.id(), image);
-                    pipeline.changed.notify_all();
+                    pipeline.update(|state| {
+                        state.images.insert(variant.id(), image);
+                    });
                 }
             });
         }
+        std::thread::spawn(move || {
+            for variant in build_order() {
+                let image = self::image(&variant);
+                let _docker = docker_lock();
+                let proof = std::panic::catch_unwind(|| crate::prove_variant(&image))
+                    .unwrap_or_else(|_| {
+                        let row = Row {
+                            variant: variant.id(),
+                            built: "yes".into(),
+                            healthy: "FAILED".into(),
+                            probed: "-".into(),
+                            non_root: "-".into(),
+                            stopped: "-".into(),
+                            compose: "-".into(),
+                            size: "-".into(),
+                            build_time: "-".into(),
+                            bases: image.bases.clone(),
+                        };
+                        (
+                            row,
+                            vec![format!("{}: the proof panicked (above)", variant.id())],
+                        )
+                    });
+                pipeline.update(|state| state.proofs.push(proof));
+            }
+        });
     });
     pipeline
+}
+
+impl Pipeline {
+    fn update(&self, change: impl FnOnce(&mut State)) {
+        change(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()));
+        self.changed.notify_all();
+    }
+
+    /// Waits until `done` says the state is far enough along; returns what `read` takes from it.
+    fn wait_for<T>(&self, done: impl Fn(&State) -> bool, read: impl FnOnce(&State) -> T) -> T {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while !done(&state) {
+            state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+        read(&state)
+    }
 }
 
 /// Renders `variant`, makes its base images available and builds it; never panics (a
@@ -220,41 +268,46 @@ pub fn image(variant: &Variant) -> Image {
             })
             .clone();
     }
-    let mut images = pipeline.images.lock().unwrap_or_else(|p| p.into_inner());
-    loop {
-        if let Some(image) = images.get(&id) {
-            return image.clone();
-        }
-        images = pipeline
-            .changed
-            .wait(images)
-            .unwrap_or_else(|p| p.into_inner());
-    }
+    pipeline.wait_for(
+        |state| state.images.contains_key(&id),
+        |state| state.images[&id].clone(),
+    )
 }
 
-/// Waits until the pipeline has built every image. Tests that measure time or memory under
-/// load (attacks, database faults, the Kubernetes conformance run) call this first, so no
-/// build shares the cores with them.
-pub fn every_image_built() {
+/// The matrix's rows and failures, once the pipeline has built and proven every variant.
+pub fn matrix_proofs() -> (Vec<Row>, Vec<String>) {
     let pipeline = pipeline();
+    pipeline.wait_for(
+        |state| state.proofs.len() == pipeline.planned.len(),
+        |state| {
+            let rows = state.proofs.iter().map(|(row, _)| row.clone()).collect();
+            let failures = state
+                .proofs
+                .iter()
+                .flat_map(|(_, failures)| failures.clone())
+                .collect();
+            (rows, failures)
+        },
+    )
+}
+
+/// Waits until the pipeline has built and proven every image. Tests that measure time or
+/// memory under load (attacks, database faults, the Kubernetes conformance run) call this
+/// first, so no build and no other container shares the cores with them.
+pub fn every_image_built() {
     let started = Instant::now();
-    let mut images = pipeline.images.lock().unwrap_or_else(|p| p.into_inner());
-    while images.len() < pipeline.planned.len() {
-        images = pipeline
-            .changed
-            .wait(images)
-            .unwrap_or_else(|p| p.into_inner());
-    }
+    matrix_proofs();
     let waited = started.elapsed();
     if waited > Duration::from_secs(1) {
         note(&format!(
-            "waited {:.0} s for the pipeline's builds to finish",
+            "waited {:.0} s for the pipeline to build and prove every image",
             waited.as_secs_f64()
         ));
     }
 }
 
 /// One line of the summary.
+#[derive(Clone)]
 pub struct Row {
     pub variant: String,
     pub built: String,

@@ -18,8 +18,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// A command of the steps, run by `sh` as a person's shell would, with nothing of this
-/// process's environment but PATH, HOME and where cargo builds (a directory of this test's own:
-/// the project is called `orders`, like others built beside it).
+/// process's environment but PATH, HOME and where cargo builds (the suites' shared directory,
+/// so the dependencies compile once per run).
 fn step(line: &str, dir: &Path) -> Command {
     let mut command = Command::new("sh");
     command
@@ -30,7 +30,7 @@ fn step(line: &str, dir: &Path) -> Command {
         .env("HOME", std::env::var_os("HOME").unwrap_or_default())
         .env(
             "CARGO_TARGET_DIR",
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("first-minute-target"),
+            rendered_target_dir(env!("CARGO_TARGET_TMPDIR")),
         )
         .stdin(Stdio::null());
     command
@@ -200,6 +200,7 @@ fn the_steps_new_prints_work_as_printed_with_postgres_and_without() {
             .filter(|line| !line.is_empty())
             .collect();
         let started = Instant::now();
+        let _building = orders_builds();
 
         let curled = run_steps(&steps, &project);
 

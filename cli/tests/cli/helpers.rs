@@ -198,3 +198,11 @@ pub fn without_secrets(
     tree.remove(".env");
     tree
 }
+
+/// Held while a rendered project named `orders` builds in the shared target directory: cargo
+/// keeps each package's artefacts apart, but `target/debug/orders` is one file, and a run of
+/// one project must not start the other's binary.
+pub fn orders_builds() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -643,6 +643,7 @@ fn fresh(name: &str, flags: &[&str]) -> PathBuf {
 
 fn passes_fmt_clippy_tests_and_check(project: &Path, label: &str) {
     let started = std::time::Instant::now();
+    let _building = orders_builds();
     run_ok(&mut cargo_in(project, &["fmt", "--check"]));
     run_ok(&mut cargo_in(
         project,
