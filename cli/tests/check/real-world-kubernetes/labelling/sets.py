@@ -51,3 +51,9 @@ SETS += [
  ("robot-shop-load", "instana/robot-shop", ["K8s/load-deployment.yaml"], None, True),
  ("fluentd-daemonset", "instana/robot-shop", ["fluentd/Kubernetes/fluentd.yaml"], None, True),
 ]
+SETS += [
+ ("kustomize-wordpress", "kubernetes-sigs/kustomize", ["examples/wordpress"], None, True),
+ ("kustomize-hello-world", "kubernetes-sigs/kustomize", ["examples/helloWorld"], None, True),
+ ("petclinic-cloud", "spring-petclinic/spring-petclinic-cloud", ["k8s"], None, True),
+ ("nginx-ingress", "nginxinc/kubernetes-ingress", ["deployments/deployment/nginx-ingress.yaml", "deployments/daemon-set/nginx-ingress.yaml"], None, True),
+]
