@@ -17,6 +17,7 @@ mod plan;
 mod prompts;
 mod signals;
 mod template;
+mod vocabulary;
 
 pub use answers::{Answers, Port, RustVersion, Values};
 pub use errors::{UserError, exit};

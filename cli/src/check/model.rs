@@ -4,7 +4,7 @@
 
 use super::dockerfile::{Dockerfile, Form, Instruction, words};
 use super::images::{self, ImageFacts};
-use crate::variants::Libc;
+use crate::vocabulary::Libc;
 use std::collections::HashMap;
 
 /// BuildKit sets these for every build; their values depend on the machine, so they are unknown.

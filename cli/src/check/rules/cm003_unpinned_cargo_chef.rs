@@ -107,4 +107,10 @@ mod tests {
         );
         assert!(fixture.findings(&RULE).is_empty());
     }
+
+    #[test]
+    fn the_fix_pins_the_cargo_chef_the_template_installs() {
+        let pinned = crate::vocabulary::CARGO_CHEF_VERSION;
+        assert!(RULE.fix.contains(pinned), "{}", RULE.fix);
+    }
 }

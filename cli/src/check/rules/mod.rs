@@ -314,7 +314,7 @@ mod prelude {
     pub(super) use crate::check::images;
     pub(super) use crate::check::model::{CopySource, Stage};
     pub(super) use crate::check::project::{Cargo, Project, line_of};
-    pub(super) use crate::variants::Libc;
+    pub(super) use crate::vocabulary::Libc;
 }
 
 pub use cm025_build_and_run::build_and_prove;
