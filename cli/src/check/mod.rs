@@ -1,8 +1,11 @@
 //! `check`: a doctor for a Rust service's Dockerfile, Cargo.toml and compose file, whether or
 //! not this tool generated it. Each finding names its rule, file and line, why and fix.
 
+pub mod cargo;
 pub mod compose;
 pub mod dockerfile;
+pub mod files;
+pub mod glob;
 pub mod ignore;
 pub mod images;
 pub mod kubernetes;
@@ -87,7 +90,7 @@ pub fn run(root: &std::path::Path, options: &CheckOptions) -> anyhow::Result<Vec
             }
         }
         if options.build && !built && !project.dockerfiles.is_empty() {
-            found.extend(rules::build_and_prove(&project)?);
+            found.extend(rules::run_built(&project)?);
             built = true;
         }
         if !top {
@@ -148,11 +151,11 @@ fn hadolint(root: &std::path::Path, dockerfile: &str) -> anyhow::Result<Vec<Find
 /// Every Dockerfile rule on `text`, as the only Dockerfile of a project whose Cargo.toml builds
 /// `app` with a TLS client: what the fuzzer drives, so the rules are fuzzed with the model.
 pub fn check_dockerfile_text(text: &str) -> Vec<Finding> {
-    let mut cargo = project::Cargo::default();
+    let mut cargo = cargo::Cargo::default();
     cargo.bins.insert("app".to_owned());
     cargo.dependencies.insert(
         "reqwest".to_owned(),
-        project::Dependency {
+        cargo::Dependency {
             default_features: true,
             ..Default::default()
         },

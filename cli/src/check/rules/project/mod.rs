@@ -1,0 +1,4 @@
+//! Rules about the project as check read it: its ignore comments, and the files it could not
+//! read.
+
+pub mod cm026_ignore_comment;
