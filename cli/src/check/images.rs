@@ -169,7 +169,38 @@ pub fn floating(reference: &str) -> Option<String> {
             "{reference} names only a major version, so every release changes it"
         ));
     }
+    if !names_a_release(name, tag) {
+        return Some(format!(
+            "{reference}: `{tag}` names only a variant of the image, not a release, so every \
+             release changes it"
+        ));
+    }
     None
+}
+
+/// Whether a tag names a release of some kind: a version (`7.2-alpine`, `v5`, `pg17-0.112.0`),
+/// a Debian or Ubuntu release by name (`trixie-slim`, `jammy`), a day or a commit; or a flavour
+/// (`nonroot`, `debug`) of an image whose name carries its release (`cc-debian13`, `ubi9`).
+/// `alpine`, `slim`, `musl`, `e2e` alone name none: the tag follows the image's releases.
+fn names_a_release(name: &str, tag: &str) -> bool {
+    let words: Vec<&str> = tag.split(['-', '_', '.']).collect();
+    let versioned = |word: &&str| {
+        let digits = word.trim_start_matches(['v', 'V']);
+        digits.starts_with(|c: char| c.is_ascii_digit())
+    };
+    let commit = |word: &&str| {
+        word.len() >= 7
+            && word.chars().all(|c| c.is_ascii_hexdigit())
+            && word.chars().any(|c| c.is_ascii_digit())
+    };
+    let release_name = |word: &&str| {
+        debian_release(word).is_some() || UBUNTU.iter().any(|(_, codename, _)| codename == word)
+    };
+    words
+        .iter()
+        .any(|word| versioned(word) || commit(word) || release_name(word))
+        || dated(tag)
+        || name.chars().any(|c| c.is_ascii_digit())
 }
 
 /// Why a `rust:` tag floats: no Rust version (`alpine`, `slim-bookworm`) or a major-only one.
@@ -406,6 +437,10 @@ mod tests {
             "ubuntu:rolling",
             "lukemathwalker/cargo-chef:latest-rust-1",
             "lukemathwalker/cargo-chef:latest-rust-slim-bookworm",
+            "redis:alpine",
+            "busybox:musl",
+            "registry.k8s.io/redis:e2e",
+            "quay.io/kuadrant/authorino-examples:talker-api",
         ] {
             assert!(floating(floats).is_some(), "{floats}");
         }
@@ -424,6 +459,12 @@ mod tests {
             "localhost:5000/app:1.2",
             "lukemathwalker/cargo-chef:latest-rust-1.80.1",
             "lukemathwalker/cargo-chef:0.1.73-rust-1.91.1-trixie",
+            "redis:7.2-alpine",
+            "gcr.io/google-samples/gb-frontend:v5",
+            "ubuntu:jammy",
+            "ghcr.io/documentdb/documentdb/documentdb-local:pg17-0.112.0",
+            "ghcr.io/org/app:sha-5f3a2b1",
+            "gcr.io/distroless/static-debian12:nonroot",
         ] {
             assert_eq!(floating(pinned), None, "{pinned}");
         }

@@ -7,11 +7,10 @@ mod tls;
 pub use features::{enabled_dependencies, requested_features};
 pub use tls::Tls;
 
-use crate::check::files::{Source, read_text};
+use crate::check::files::{Source, Unreadable, read_text};
 use crate::check::model::Model;
-use anyhow::{Context, Result};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A dependency as the build enables it: enough to tell which TLS stack it pulls in.
 #[derive(Debug, Clone, Default)]
@@ -93,18 +92,24 @@ pub fn manifest_dir(root: &Path, dockerfiles: &[Source<Model>]) -> Option<String
     (children.len() == 1).then(|| children[0].clone())
 }
 
-pub fn load_cargo(root: &Path, base: &str, requested: &Option<Vec<String>>) -> Result<Cargo> {
-    let in_base = |path: &str| {
-        if base.is_empty() {
-            path.to_owned()
-        } else {
-            format!("{base}/{path}")
+/// The Cargo model of the package at `base` (relative to `root`, `""` for the root) and its
+/// workspace members, or `None` when its Cargo.toml cannot be read. A member that cannot be
+/// read (missing, a pipe, invalid, outside the project) is added to `unreadable`, and the model
+/// is made of the rest.
+pub fn load_cargo(
+    root: &Path,
+    base: &str,
+    requested: &Option<Vec<String>>,
+    unreadable: &mut Vec<Unreadable>,
+) -> Option<Cargo> {
+    let manifest_path = in_dir(base, "Cargo.toml");
+    let (manifest, manifest_text) = match read_manifest(root, &manifest_path) {
+        Ok(read) => read,
+        Err(why) => {
+            unreadable.push(why);
+            return None;
         }
     };
-    let manifest_path = in_base("Cargo.toml");
-    let manifest_text = read_text(root, &manifest_path)?;
-    let manifest: toml::Table =
-        toml::from_str(&manifest_text).with_context(|| format!("while reading {manifest_path}"))?;
     let mut cargo = Cargo {
         manifest: manifest_path.clone(),
         manifest_text: manifest_text.clone(),
@@ -129,32 +134,26 @@ pub fn load_cargo(root: &Path, base: &str, requested: &Option<Vec<String>>) -> R
         .and_then(|d| d.as_table());
     let mut packages = vec![(base.to_owned(), manifest.clone(), manifest_text.clone())];
     if let Some(workspace) = workspace {
-        for dir in workspace_members(&root.join(base), workspace)? {
-            let relative = dir
-                .strip_prefix(root)
-                .unwrap_or(&dir)
-                .to_string_lossy()
-                .replace('\\', "/");
-            let member_manifest = format!("{relative}/Cargo.toml");
-            let text = read_text(root, &member_manifest).with_context(|| {
-                format!(
-                    "while reading workspace member {relative}: workspace.members in \
-                     Cargo.toml lists it, and cargo fails to load it the same way"
-                )
-            })?;
-            let table = toml::from_str::<toml::Table>(&text).with_context(|| {
-                format!("while reading {member_manifest}, a workspace member: it is not a valid manifest")
-            })?;
-            packages.push((relative, table, text));
+        for dir in workspace_members(root, base, &manifest_path, workspace, unreadable) {
+            let member_manifest = in_dir(&dir, "Cargo.toml");
+            match read_manifest(root, &member_manifest) {
+                Ok((table, text)) => packages.push((dir, table, text)),
+                Err(mut why) => {
+                    why.reason = format!(
+                        "{}; {manifest_path} lists it as a workspace member, and cargo fails to \
+                         load the workspace the same way (a sparse checkout, or a build context \
+                         without it?)",
+                        why.reason
+                    );
+                    unreadable.push(why);
+                }
+            }
         }
     }
     for (dir, table, text) in &packages {
-        let manifest_path = if dir.is_empty() {
-            "Cargo.toml".to_owned()
-        } else {
-            format!("{dir}/Cargo.toml")
-        };
-        cargo.manifests.push((manifest_path.clone(), text.clone()));
+        cargo
+            .manifests
+            .push((in_dir(dir, "Cargo.toml"), text.clone()));
         let Some(package) = table.get("package").and_then(|p| p.as_table()) else {
             continue;
         };
@@ -206,12 +205,45 @@ pub fn load_cargo(root: &Path, base: &str, requested: &Option<Vec<String>>) -> R
         }
     }
     cargo.dependencies = enabled_dependencies(&packages, workspace_dependencies, requested);
-    Ok(cargo)
+    Some(cargo)
 }
 
-/// The member directories as cargo expands `workspace.members` (glob patterns, with `exclude`
-/// applied to what a pattern matched), the root package itself left out.
-fn workspace_members(root: &Path, workspace: &toml::Table) -> Result<Vec<PathBuf>> {
+/// A manifest's table and text, or why it cannot be read as one.
+fn read_manifest(root: &Path, path: &str) -> Result<(toml::Table, String), Unreadable> {
+    let text = read_text(root, path)?;
+    match toml::from_str::<toml::Table>(&text) {
+        Ok(table) => Ok((table, text)),
+        Err(error) => Err(Unreadable::new(
+            path,
+            format!(
+                "it is not a valid manifest: {}",
+                error.message().lines().next().unwrap_or_default()
+            ),
+        )),
+    }
+}
+
+/// `dir/name`, or `name` in the root.
+fn in_dir(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// The member directories, relative to `root`, as cargo expands `workspace.members` of the
+/// manifest in `base`: glob patterns, with `exclude` applied to what a pattern matched; a
+/// pattern that matches nothing stands for itself (cargo then fails to load it, and so does
+/// reading it here); the root package itself left out. A member above the project is not read:
+/// it is added to `unreadable`, as is a pattern that is no glob.
+fn workspace_members(
+    root: &Path,
+    base: &str,
+    manifest_path: &str,
+    workspace: &toml::Table,
+    unreadable: &mut Vec<Unreadable>,
+) -> Vec<String> {
     let strings = |key: &str| -> Vec<String> {
         workspace
             .get(key)
@@ -224,49 +256,88 @@ fn workspace_members(root: &Path, workspace: &toml::Table) -> Result<Vec<PathBuf
             })
             .unwrap_or_default()
     };
-    let excluded: Vec<PathBuf> = strings("exclude")
+    let excluded: Vec<String> = strings("exclude")
         .iter()
-        .map(|path| normalise(&root.join(path)))
+        .filter_map(|path| inside(&in_dir(base, path)))
         .collect();
-    let mut members: Vec<PathBuf> = Vec::new();
+    let prefix = format!("{}/", glob::Pattern::escape(&root.to_string_lossy()));
+    let mut members: Vec<String> = Vec::new();
     for member in strings("members") {
-        let literal = normalise(&root.join(&member));
-        let pattern = literal.to_string_lossy().into_owned();
-        let matched: Vec<PathBuf> = glob::glob(&pattern)
-            .with_context(|| format!("workspace.members has {member:?}, not a valid glob pattern"))?
-            .filter_map(|path| path.ok())
-            .collect();
-        // As cargo does: a pattern that matches nothing stands for the path itself, and of
-        // what it matches only directories count.
+        let Some(literal) = inside(&in_dir(base, &member)) else {
+            unreadable.push(Unreadable::new(
+                manifest_path,
+                format!(
+                    "workspace.members lists {member:?}, which is outside the checked \
+                     directory: check reads only the project, and a build from this \
+                     directory cannot see it either"
+                ),
+            ));
+            continue;
+        };
+        let matched: Vec<String> = match glob::glob(&format!("{prefix}{literal}")) {
+            Ok(paths) => paths
+                .filter_map(|path| path.ok())
+                .filter(|path| path.is_dir())
+                .filter_map(|path| {
+                    let relative = path.strip_prefix(root).ok()?;
+                    Some(relative.to_string_lossy().replace('\\', "/"))
+                })
+                .collect(),
+            Err(_) => {
+                unreadable.push(Unreadable::new(
+                    manifest_path,
+                    format!("workspace.members has {member:?}, which is not a valid glob pattern"),
+                ));
+                continue;
+            }
+        };
         let paths = if matched.is_empty() {
             vec![literal.clone()]
         } else {
             matched
                 .into_iter()
-                .filter(|path| path.is_dir())
-                .filter(|path| *path == literal || !excluded.iter().any(|ex| path.starts_with(ex)))
+                .filter(|path| {
+                    *path == literal
+                        || !excluded
+                            .iter()
+                            .any(|ex| path == ex || path.starts_with(&format!("{ex}/")))
+                })
                 .collect()
         };
         for path in paths {
-            if path != normalise(root) && !members.contains(&path) {
+            if path != base && !members.contains(&path) {
                 members.push(path);
             }
         }
     }
-    Ok(members)
+    members
 }
 
-/// `a/./b/../c` as `a/c`, without touching the file system.
-fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
+/// `a/./b/../c` as `a/c`, relative to the project, without touching the file system; `None`
+/// when it climbs above the project.
+fn inside(path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
             }
-            other => out.push(other),
+            other => parts.push(other),
         }
     }
-    out
+    Some(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inside;
+
+    #[test]
+    fn member_paths_are_resolved_within_the_project() {
+        assert_eq!(inside("crates/./api/../web").as_deref(), Some("crates/web"));
+        assert_eq!(inside("app/../crates/*").as_deref(), Some("crates/*"));
+        assert_eq!(inside("../shared"), None);
+        assert_eq!(inside("app/../../shared"), None);
+    }
 }

@@ -4,7 +4,7 @@
 
 mod raw;
 
-use anyhow::{Context, Result};
+use crate::check::files::yaml_options;
 use raw::*;
 use serde_json::Value;
 use serde_saphyr::Spanned;
@@ -25,6 +25,10 @@ pub struct Manifests {
 pub struct Pod {
     /// `Deployment orders`.
     pub owner: String,
+    /// `Deployment`, `Job`, `Pod`, ...
+    pub kind: String,
+    /// `restartPolicy` as written; Kubernetes' default is `Always`.
+    pub restart_policy: Option<String>,
     pub line: usize,
     /// `terminationGracePeriodSeconds`, with its line; Kubernetes' default is 30.
     pub grace_period: Option<(u64, usize)>,
@@ -84,6 +88,28 @@ pub struct Probe {
     pub line: usize,
     /// `httpGet`'s path and port (a number or a port's name); `None` for exec/tcp/grpc probes.
     pub http: Option<(String, Value)>,
+    /// `tcpSocket`'s port (a number or a port's name).
+    pub tcp: Option<Value>,
+}
+
+impl Probe {
+    /// The port the kubelet connects to, for an httpGet or tcpSocket probe.
+    pub fn port(&self) -> Option<&Value> {
+        self.http
+            .as_ref()
+            .map(|(_, port)| port)
+            .or(self.tcp.as_ref())
+    }
+}
+
+/// What a YAML file turned out to be.
+#[derive(Debug)]
+pub enum Parsed {
+    Manifests(Manifests),
+    /// YAML of another kind (a CI file, a Helm template): not checked, not reported.
+    NotKubernetes,
+    /// It holds Kubernetes objects, or looks as if it does, and cannot be read: why.
+    Broken(String),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -93,26 +119,45 @@ pub struct ConfigMap {
 }
 
 impl Manifests {
-    /// Reads every document of `text`; `Ok(None)` when none is a Kubernetes object (a YAML
-    /// file of another kind).
-    pub fn parse(text: &str) -> Result<Option<Manifests>> {
-        let Ok(documents) = serde_saphyr::from_multiple::<Value>(text) else {
-            return Ok(None);
-        };
+    /// Reads every document of `text`, within `files::yaml_options`' caps. A file that does
+    /// not parse is broken when it looks like a manifest (`apiVersion:` and `kind:` at the
+    /// start of a line) and is no template (`{{`); otherwise it is YAML of another kind.
+    pub fn parse(text: &str) -> Parsed {
+        let documents =
+            match serde_saphyr::from_multiple_with_options::<Value>(text, yaml_options()) {
+                Ok(documents) => documents,
+                Err(_) if text.contains("{{") || !looks_like_kubernetes(text) => {
+                    return Parsed::NotKubernetes;
+                }
+                Err(error) => {
+                    return Parsed::Broken(format!(
+                        "it looks like a Kubernetes manifest but is not valid YAML: {}",
+                        first_line(&error.to_string())
+                    ));
+                }
+            };
         let is_kubernetes = |document: &Value| {
             document.get("apiVersion").is_some_and(Value::is_string)
                 && document.get("kind").is_some_and(Value::is_string)
         };
         if !documents.iter().any(is_kubernetes) {
-            return Ok(None);
+            return Parsed::NotKubernetes;
         }
         let objects: Vec<Option<Object>> =
-            serde_saphyr::from_multiple(text).context("not a valid Kubernetes manifest")?;
+            match serde_saphyr::from_multiple_with_options(text, yaml_options()) {
+                Ok(objects) => objects,
+                Err(error) => {
+                    return Parsed::Broken(format!(
+                        "it is not a valid Kubernetes manifest: {}",
+                        first_line(&error.to_string())
+                    ));
+                }
+            };
         let mut manifests = Manifests::default();
         for object in objects.into_iter().flatten() {
             manifests.add(object);
         }
-        Ok(Some(manifests))
+        Parsed::Manifests(manifests)
     }
 
     fn add(&mut self, object: Object) {
@@ -155,8 +200,9 @@ impl Manifests {
                     _ => spec.template.and_then(|template| template.spec),
                 };
                 if let Some(pod_spec) = pod_spec {
-                    self.pods
-                        .push(pod(format!("{kind} {name}"), line, *pod_spec));
+                    let mut pod = pod(format!("{kind} {name}"), line, *pod_spec);
+                    pod.kind = kind.to_owned();
+                    self.pods.push(pod);
                 }
             }
         }
@@ -164,6 +210,14 @@ impl Manifests {
 }
 
 impl Pod {
+    /// Whether its containers run to completion rather than serve: a Job's or CronJob's pod, or
+    /// a bare Pod that is not restarted (`restartPolicy: Never` or `OnFailure`, a test Pod).
+    pub fn runs_to_completion(&self) -> bool {
+        matches!(self.kind.as_str(), "Job" | "CronJob")
+            || (self.kind == "Pod"
+                && matches!(self.restart_policy.as_deref(), Some("Never" | "OnFailure")))
+    }
+
     /// The container's securityContext with the pod's filling what the container leaves out.
     pub fn effective(&self, container: &Container) -> SecurityContext {
         let (own, pod) = (&container.security, &self.security);
@@ -206,6 +260,20 @@ impl Container {
     }
 }
 
+/// Whether a file that does not parse meant to be a manifest: a line starts with `apiVersion:`
+/// and one with `kind:`.
+fn looks_like_kubernetes(text: &str) -> bool {
+    let starts = |key: &str| {
+        text.lines()
+            .any(|line| line.trim_start_matches("- ").starts_with(key))
+    };
+    starts("apiVersion:") && starts("kind:")
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
+}
+
 fn line<T>(spanned: &Spanned<T>) -> usize {
     spanned.referenced.line() as usize
 }
@@ -245,6 +313,8 @@ fn pod(owner: String, line: usize, spec: Spec) -> Pod {
         .collect();
     Pod {
         owner,
+        kind: String::new(),
+        restart_policy: spec.restart_policy,
         line,
         grace_period: spec
             .termination_grace_period_seconds
@@ -303,6 +373,7 @@ fn container(raw: RawContainer) -> Container {
                     get.port.unwrap_or(Value::Null),
                 )
             }),
+            tcp: probe.value.tcp_socket.and_then(|socket| socket.port),
         })
     };
     let mut resources = Vec::new();
@@ -369,7 +440,9 @@ mod tests {
     fn reads_every_document_with_lines_and_skips_other_yaml() {
         let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  SHUTDOWN_TIMEOUT: \"5\"\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      terminationGracePeriodSeconds: 15\n      containers:\n        - name: app\n          image: app:1.0\n          readinessProbe:\n            httpGet:\n              path: /ready\n              port: http\n";
 
-        let manifests = Manifests::parse(text).unwrap().unwrap();
+        let Parsed::Manifests(manifests) = Manifests::parse(text) else {
+            panic!("not read as manifests");
+        };
 
         assert_eq!(manifests.config_maps[0].data["SHUTDOWN_TIMEOUT"], "5");
         let pod = &manifests.pods[0];
@@ -377,11 +450,47 @@ mod tests {
         assert_eq!(pod.grace_period, Some((15, 15)));
         assert_eq!(pod.containers[0].line, 17);
         assert_eq!(pod.containers[0].readiness_probe.as_ref().unwrap().line, 20);
+        assert!(matches!(
+            Manifests::parse("services:\n  app:\n    image: a\n"),
+            Parsed::NotKubernetes
+        ));
+        assert!(matches!(
+            Manifests::parse("apiVersion: v1\nkind: {{ .Values.kind }}: ["),
+            Parsed::NotKubernetes
+        ));
+    }
+
+    #[test]
+    fn a_manifest_that_does_not_parse_is_broken_and_says_why() {
+        let tab = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n\tname: app\n";
+
+        let parsed = Manifests::parse(tab);
+
+        let Parsed::Broken(reason) = parsed else {
+            panic!("a tab in the indentation was not reported: {parsed:?}");
+        };
+        assert!(reason.contains("not valid YAML"), "{reason}");
+    }
+
+    /// Nine levels of nine aliases would expand to 387 million nodes; the alias cap stops it.
+    #[test]
+    fn an_alias_bomb_is_broken_within_five_seconds() {
+        let mut bomb =
+            String::from("apiVersion: v1\nkind: ConfigMap\na0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..10 {
+            let previous = format!("*a{}", level - 1);
+            let items = [previous.as_str(); 9].join(", ");
+            bomb.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+        }
+        let started = std::time::Instant::now();
+
+        let parsed = Manifests::parse(&bomb);
+
+        assert!(matches!(parsed, Parsed::Broken(_)), "{parsed:?}");
         assert!(
-            Manifests::parse("services:\n  app:\n    image: a\n")
-                .unwrap()
-                .is_none()
+            started.elapsed().as_secs_f64() < 5.0,
+            "{:?}",
+            started.elapsed()
         );
-        assert!(Manifests::parse("{{ .Values }}: [").unwrap().is_none());
     }
 }

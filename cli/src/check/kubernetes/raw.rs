@@ -32,6 +32,7 @@ pub(super) struct ImageOverride {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct Spec {
+    pub(super) restart_policy: Option<String>,
     pub(super) template: Option<Template>,
     pub(super) job_template: Option<JobTemplate>,
     pub(super) termination_grace_period_seconds: Option<Spanned<u64>>,
@@ -129,6 +130,7 @@ pub(super) struct RawResources {
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct RawProbe {
     pub(super) http_get: Option<RawHttpGet>,
+    pub(super) tcp_socket: Option<RawTcpSocket>,
 }
 
 #[derive(Deserialize)]
@@ -157,4 +159,9 @@ pub(super) struct RawSleep {
 #[serde(rename_all = "camelCase")]
 pub(super) struct RawMount {
     pub(super) mount_path: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct RawTcpSocket {
+    pub(super) port: Option<Value>,
 }

@@ -1,10 +1,10 @@
 //! Finding the files of a project: Dockerfiles up to three directories down and the build
 //! context each is built from, compose files by name, and YAML files of Kubernetes objects.
 
-use crate::check::files::{Source, read_text};
-use crate::check::kubernetes::Manifests;
+use crate::check::files::{Source, Unreadable, read_noting};
+use crate::check::kubernetes::{Manifests, Parsed};
 use crate::check::model::Model;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::path::Path;
 
 pub const COMPOSE_FILES: [&str; 8] = [
@@ -84,45 +84,41 @@ pub struct BuildContext {
 
 /// Every Dockerfile in `root` and its subdirectories (up to three levels, not hidden ones,
 /// those in `NOT_SEARCHED` or cargo-generate templates), grouped by the build context each
-/// is built from. A Dockerfile
-/// in a subdirectory is built from the checked directory (`docker build -f docker/Dockerfile
-/// .`, the usual way) unless what it copies is found in its own directory and not at the top
-/// (`COPY rootfs /` beside docker/rootfs/), or nothing says and its directory is a Cargo
-/// project of its own. The checked directory comes first, even with no Dockerfile.
-pub fn build_contexts(root: &Path) -> Result<Vec<BuildContext>> {
+/// is built from, and those that could not be read (a link to nowhere, binary, no FROM). A
+/// Dockerfile in a subdirectory is built from the checked directory (`docker build -f
+/// docker/Dockerfile .`, the usual way) unless what it copies is found in its own directory
+/// and not at the top (`COPY rootfs /` beside docker/rootfs/), or nothing says and its
+/// directory is a Cargo project of its own. The checked directory comes first, even with no
+/// Dockerfile. Only a checked directory that cannot be listed is an error.
+pub fn build_contexts(root: &Path) -> Result<(Vec<BuildContext>, Vec<Unreadable>)> {
     let searched = |path: &Path, name: &str| {
         // A cargo-generate template's files are rendered before anything builds them.
         !name.starts_with('.')
             && !NOT_SEARCHED.contains(&name)
             && !path.join("cargo-generate.toml").is_file()
     };
-    let mut found = Vec::new();
+    let mut contexts = vec![BuildContext {
+        dir: String::new(),
+        dockerfiles: Vec::new(),
+    }];
+    let mut unreadable = Vec::new();
     for relative in files_below(root, DOCKERFILE_DEPTH, searched)? {
         let name = relative.rsplit('/').next().unwrap_or(&relative);
         if !is_dockerfile(name) {
             continue;
         }
-        let path = root.join(&relative);
-        anyhow::ensure!(
-            path.is_file(),
-            "{relative} is a symbolic link to {}, which does not exist: point it at the \
-             Dockerfile or remove it",
-            fs_err::read_link(&path).map_or_else(|_| "?".into(), |t| t.display().to_string())
-        );
-        found.push(relative);
-    }
-    let mut contexts = vec![BuildContext {
-        dir: String::new(),
-        dockerfiles: Vec::new(),
-    }];
-    for relative in found {
-        let text = read_text(root, &relative)?;
+        let Some(text) = read_noting(root, &relative, &mut unreadable) else {
+            continue;
+        };
         let parsed = Model::parse(&text);
-        anyhow::ensure!(
-            !parsed.stages.is_empty(),
-            "{relative} has no FROM instruction, so it is not a Dockerfile Docker can build: \
-             start it with `FROM <image>`, or rename it if it is something else"
-        );
+        if parsed.stages.is_empty() {
+            unreadable.push(Unreadable::new(
+                &relative,
+                "it has no FROM instruction, so it is not a Dockerfile Docker can build: start \
+                 it with `FROM <image>`, or rename it if it is something else",
+            ));
+            continue;
+        }
         let (dir, name) = relative.rsplit_once('/').unwrap_or(("", &relative));
         let context = if dir.is_empty() || builds_from_the_top(root, dir, &parsed) {
             String::new()
@@ -143,7 +139,7 @@ pub fn build_contexts(root: &Path) -> Result<Vec<BuildContext>> {
             }),
         }
     }
-    Ok(contexts)
+    Ok((contexts, unreadable))
 }
 
 /// Whether a Dockerfile in `dir` is built from the top directory rather than its own: what
@@ -203,26 +199,32 @@ fn is_dockerfile(name: &str) -> bool {
 }
 
 /// Every `.yaml`/`.yml` file under `root` (not in `target/`, `node_modules/`, `.git/` or another
-/// hidden directory, at most five levels down) that holds a Kubernetes object.
-pub fn kubernetes_manifests(root: &Path) -> Result<Vec<Source<Manifests>>> {
+/// hidden directory, at most five levels down) that holds a Kubernetes object, and those that
+/// look like one but cannot be read or parsed. YAML of other kinds is left alone.
+pub fn kubernetes_manifests(
+    root: &Path,
+    unreadable: &mut Vec<Unreadable>,
+) -> Result<Vec<Source<Manifests>>> {
     let searched =
         |_: &Path, name: &str| !name.starts_with('.') && name != "target" && name != "node_modules";
     let mut found = Vec::new();
     for relative in files_below(root, 5, searched)? {
         let name = relative.rsplit('/').next().unwrap_or(&relative);
         let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
-        if !yaml || COMPOSE_FILES.contains(&name) || !root.join(&relative).is_file() {
+        if !yaml || COMPOSE_FILES.contains(&name) {
             continue;
         }
-        let text = read_text(root, &relative)?;
-        if let Some(parsed) =
-            Manifests::parse(&text).with_context(|| format!("while reading {relative}"))?
-        {
-            found.push(Source {
+        let Some(text) = read_noting(root, &relative, unreadable) else {
+            continue;
+        };
+        match Manifests::parse(&text) {
+            Parsed::Manifests(parsed) => found.push(Source {
                 path: relative,
                 text,
                 parsed,
-            });
+            }),
+            Parsed::NotKubernetes => {}
+            Parsed::Broken(reason) => unreadable.push(Unreadable::new(&relative, reason)),
         }
     }
     Ok(found)

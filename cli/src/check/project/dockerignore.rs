@@ -12,6 +12,20 @@ pub struct DockerIgnore {
 }
 
 impl DockerIgnore {
+    /// The ignore file at `path` with this text: its patterns, blank lines and comments left out.
+    pub fn parse(path: &str, text: String) -> DockerIgnore {
+        DockerIgnore {
+            path: path.to_owned(),
+            patterns: text
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty() && !line.starts_with('#'))
+                .map(str::to_owned)
+                .collect(),
+            text,
+        }
+    }
+
     /// Whether it excludes `name` (a top-level name such as `target` or `.env`), or everything
     /// inside it (`target/*`). Patterns are cleaned as Docker cleans them (`./target`,
     /// `/target/`), and the last matching one decides (`!` re-includes).

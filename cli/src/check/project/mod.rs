@@ -12,11 +12,11 @@ pub use dockerignore::DockerIgnore;
 
 use super::cargo::{self, Cargo};
 use super::compose::Compose;
-use super::files::read_text;
+use super::files::{Unreadable, read_noting};
 use super::ignore::{self, IgnoreComment};
 use super::kubernetes::Manifests;
 use super::model::Model;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use discovery::COMPOSE_FILES;
 use std::path::{Path, PathBuf};
 
@@ -33,19 +33,25 @@ pub struct Project {
     pub code_ports: Vec<(u16, String, usize)>,
     /// YAML files anywhere in the project that hold Kubernetes objects (kustomize bases too).
     pub kubernetes: Vec<Source<Manifests>>,
-    /// The HTTP paths the code routes (`web::resource("/health")`, `#[get("/ready")]`); empty
-    /// when none can be read from it.
+    /// The HTTP paths the code routes (`web::resource("/health")`, `#[get("/ready")]`, with
+    /// the prefix of a `web::scope`); empty when none can be read from it.
     pub code_routes: Vec<String>,
+    /// The files check tried to read and could not, with why: each is a finding (CM028).
+    pub unreadable: Vec<Unreadable>,
 }
 
 impl Project {
     /// The project at `root` with these Dockerfiles (paths relative to `root`): its
     /// Cargo.toml, compose files and ignore files, and, with `kubernetes`, the manifests
-    /// anywhere below it.
+    /// anywhere below it. A file that cannot be read is kept in `unreadable` and the rest is
+    /// read all the same; only a `root` that cannot be listed is an error.
     pub fn load(root: &Path, dockerfiles: Vec<Source<Model>>, kubernetes: bool) -> Result<Project> {
+        let mut unreadable = Vec::new();
+        // Anything but a directory: a pipe or a device named compose.yaml is reported, not
+        // passed over.
         let mut names: Vec<String> = fs_err::read_dir(root)?
             .filter_map(|entry| entry.ok())
-            .filter(|entry| entry.path().is_file())
+            .filter(|entry| !entry.path().is_dir())
             .map(|entry| entry.file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
@@ -61,29 +67,30 @@ impl Project {
             .iter()
             .filter(|name| COMPOSE_FILES.contains(&name.as_str()))
         {
-            let text = read_text(root, name)?;
-            let mut parsed =
-                Compose::parse(&text).with_context(|| format!("while reading {name}"))?;
-            parsed.overrides = name.contains(".override.");
-            compose.push(Source {
-                path: name.clone(),
-                text,
-                parsed,
-            });
+            let Some(text) = read_noting(root, name, &mut unreadable) else {
+                continue;
+            };
+            match Compose::parse(&text) {
+                Ok(mut parsed) => {
+                    parsed.overrides = name.contains(".override.");
+                    compose.push(Source {
+                        path: name.clone(),
+                        text,
+                        parsed,
+                    });
+                }
+                Err(error) => {
+                    let reason = format!("{error:#}");
+                    let reason = reason.lines().next().unwrap_or_default();
+                    unreadable.push(Unreadable::new(name, reason));
+                }
+            }
         }
         let mut dockerignores = Vec::new();
         for name in names.iter().filter(|name| name.ends_with(".dockerignore")) {
-            let text = read_text(root, name)?;
-            dockerignores.push(DockerIgnore {
-                path: name.clone(),
-                patterns: text
-                    .lines()
-                    .map(str::trim)
-                    .filter(|line| !line.is_empty() && !line.starts_with('#'))
-                    .map(str::to_owned)
-                    .collect(),
-                text,
-            });
+            if let Some(text) = read_noting(root, name, &mut unreadable) {
+                dockerignores.push(DockerIgnore::parse(name, text));
+            }
         }
         // Templates (`.env.example`) hold no secrets; everything else named `.env*` may.
         let env_files = names
@@ -96,18 +103,14 @@ impl Project {
             })
             .cloned()
             .collect();
-        let cargo = match cargo::manifest_dir(root, &dockerfiles) {
-            Some(base) => Some(cargo::load_cargo(
-                root,
-                &base,
-                &cargo::requested_features(&dockerfiles),
-            )?),
-            None => None,
-        };
-        let code = source::code(root);
+        let cargo = cargo::manifest_dir(root, &dockerfiles).and_then(|base| {
+            let requested = cargo::requested_features(&dockerfiles);
+            cargo::load_cargo(root, &base, &requested, &mut unreadable)
+        });
+        let code = source::code(root, &mut unreadable);
         let code_ports = source::code_ports(&code);
         let kubernetes = if kubernetes {
-            discovery::kubernetes_manifests(root)?
+            discovery::kubernetes_manifests(root, &mut unreadable)?
         } else {
             Vec::new()
         };
@@ -122,7 +125,16 @@ impl Project {
             code_ports,
             kubernetes,
             code_routes,
+            unreadable,
         })
+    }
+
+    /// Whether anything was read into a model: the project is checked, not only reported.
+    pub fn read_anything(&self) -> bool {
+        !self.dockerfiles.is_empty()
+            || self.cargo.is_some()
+            || !self.compose.is_empty()
+            || !self.kubernetes.is_empty()
     }
 
     /// Every `check:ignore=` comment in the files check reads.

@@ -2,41 +2,93 @@
 //! the HTTP paths it routes. Scraped from text, so rules that rest on them say so.
 
 use super::discovery::files_below;
+use crate::check::files::{Unreadable, read_noting};
 use std::path::Path;
 
 /// The service's Rust sources under `src/`, read once for the ports and routes they name:
-/// (path relative to the project, text). Files that cannot be read are left out.
-pub fn code(root: &Path) -> Vec<(String, String)> {
-    files_below(&root.join("src"), usize::MAX, |_, _| true)
-        .unwrap_or_default()
+/// (path relative to the project, text). A file that cannot be read is added to `unreadable`.
+pub fn code(root: &Path, unreadable: &mut Vec<Unreadable>) -> Vec<(String, String)> {
+    let mut code = Vec::new();
+    let files = files_below(&root.join("src"), usize::MAX, |_, _| true).unwrap_or_default();
+    for relative in files
         .into_iter()
         .filter(|relative| relative.ends_with(".rs"))
-        .filter_map(|relative| {
-            let text = fs_err::read_to_string(root.join("src").join(&relative)).ok()?;
-            Some((format!("src/{relative}"), text))
-        })
-        .collect()
+    {
+        let path = format!("src/{relative}");
+        if let Some(text) = read_noting(root, &path, unreadable) {
+            code.push((path, text));
+        }
+    }
+    code
 }
 
 /// The paths the service's code routes, read from `src/`: actix-web's `resource("/p")`,
-/// `route("/p", ...)`, `#[get("/p")]` and the like, axum's `.route("/p", ...)`.
+/// `route("/p", ...)`, `#[get("/p")]` and the like, axum's `.route("/p", ...)`, each also
+/// under every `web::scope("/prefix")` the code opens (which routes a scope serves is not
+/// read: a probe under any of them is taken as served).
 pub fn code_routes(code: &[(String, String)]) -> Vec<String> {
     let mut routes = Vec::new();
+    let mut scopes = Vec::new();
     for (_, text) in code {
-        for opening in ["resource(\"", "route(\"", "get(\"", "head(\""] {
-            for (at, _) in text.match_indices(opening) {
-                let rest = &text[at + opening.len()..];
-                if let Some(end) = rest.find('"')
-                    && rest.starts_with('/')
-                {
-                    routes.push(rest[..end].to_owned());
-                }
-            }
-        }
+        routes.extend(quoted_paths(
+            text,
+            &["resource(\"", "route(\"", "get(\"", "head(\""],
+        ));
+        scopes.extend(quoted_paths(text, &["scope(\""]));
     }
+    let mut scoped = Vec::new();
+    for scope in &scopes {
+        let scope = scope.trim_end_matches('/');
+        scoped.push(scope.to_owned());
+        scoped.extend(routes.iter().map(|route| format!("{scope}{route}")));
+    }
+    routes.extend(scoped);
     routes.sort();
     routes.dedup();
     routes
+}
+
+/// Every string literal starting with `/` right after one of `openings`.
+fn quoted_paths(text: &str, openings: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for opening in openings {
+        for (at, _) in text.match_indices(opening) {
+            let rest = &text[at + opening.len()..];
+            if let Some(end) = rest.find('"')
+                && rest.starts_with('/')
+            {
+                found.push(rest[..end].to_owned());
+            }
+        }
+    }
+    found
+}
+
+/// Whether `path` (a probe's, without its query) is one the routes serve: equal, or matched
+/// by a route's parameters (`{id}`, `:id`, one segment each; `{tail:.*}`, `{x:.+?}` or `*rest`,
+/// the rest of the path).
+pub fn routed(routes: &[String], path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or(path);
+    routes.iter().any(|route| route_matches(route, path))
+}
+
+fn route_matches(route: &str, path: &str) -> bool {
+    let mut wanted = route.trim_end_matches('/').split('/');
+    let mut given = path.trim_end_matches('/').split('/');
+    loop {
+        match (wanted.next(), given.next()) {
+            (None, None) => return true,
+            (Some(segment), Some(_))
+                if segment.starts_with('*')
+                    || (segment.starts_with('{') && segment.contains(':')) =>
+            {
+                return true;
+            }
+            (Some(segment), Some(_)) if segment.starts_with(':') || segment.starts_with('{') => {}
+            (Some(segment), Some(other)) if segment == other => {}
+            _ => return false,
+        }
+    }
 }
 
 /// Ports the code binds by default: `"0.0.0.0:8080"`, `("0.0.0.0", 8080)`, `PORT: u16 = 8080`.
@@ -144,5 +196,30 @@ mod tests {
             ]),
             Some(8000)
         );
+    }
+
+    #[test]
+    fn routes_under_a_scope_and_with_parameters_are_served() {
+        let code = vec![(
+            "src/main.rs".to_owned(),
+            r#"
+            #[get("/liveness")]
+            async fn liveness() -> impl Responder { HttpResponse::Ok() }
+            fn probes(cfg: &mut web::ServiceConfig) {
+                cfg.service(web::scope("/probe").service(liveness));
+            }
+            #[get("/repo/{site:.+?}/{qual}/{name}")]
+            async fn repo() {}
+            "#
+            .to_owned(),
+        )];
+
+        let routes = code_routes(&code);
+
+        assert!(routed(&routes, "/probe/liveness"), "{routes:?}");
+        assert!(routed(&routes, "/liveness"));
+        assert!(routed(&routes, "/repo/github/deps-rs/deps.rs"));
+        assert!(routed(&routes, "/probe?full=1"));
+        assert!(!routed(&routes, "/readyz"));
     }
 }

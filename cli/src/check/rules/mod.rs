@@ -11,12 +11,11 @@ pub mod project;
 #[cfg(test)]
 pub mod testing;
 
-use super::Finding;
 use super::compose::Compose;
+pub use super::finding::{Finding, Severity};
 use super::kubernetes::{Container, Manifests};
 use super::model::Model;
 use super::project::{DockerIgnore, Project, Source};
-use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Every rule, in id order: what `--explain`, SARIF's rule list and the checker read.
@@ -48,6 +47,7 @@ pub const RULES: &[&Rule] = &[
     &image::cm025_build_and_run::RULE,
     &project::cm026_ignore_comment::RULE,
     &dockerfile::cm027_exec_form_one_word::RULE,
+    &project::cm028_unreadable_file::RULE,
     &kubernetes::cm101_privilege_escalation::RULE,
     &kubernetes::cm102_run_as_non_root::RULE,
     &kubernetes::cm103_run_as_root_uid::RULE,
@@ -61,25 +61,8 @@ pub const RULES: &[&Rule] = &[
     &kubernetes::cm111_floating_image::RULE,
     &kubernetes::cm112_grace_period::RULE,
     &kubernetes::cm113_read_only_root_writes::RULE,
+    &kubernetes::cm114_writable_root_filesystem::RULE,
 ];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
 
 pub struct Rule {
     pub id: &'static str,
@@ -89,6 +72,21 @@ pub struct Rule {
     pub fix: &'static str,
     pub explain: &'static str,
     pub check: Check,
+}
+
+impl Rule {
+    /// A finding of this rule, at its default severity.
+    pub fn finding(&self, file: &str, line: usize, message: String) -> Finding {
+        Finding {
+            rule: self.id.to_owned(),
+            severity: self.severity,
+            file: file.to_owned(),
+            line,
+            message,
+            why: self.why.to_owned(),
+            fix: self.fix.to_owned(),
+        }
+    }
 }
 
 /// What a rule reads. A new kind of file gets its model in `Project` and a variant here.
@@ -103,6 +101,8 @@ pub enum Check {
     Kubernetes(fn(&KubernetesContext, &mut Report)),
     /// Runs only with `--build`: it needs the image built and running.
     Build(fn(&Project) -> anyhow::Result<Vec<Finding>>),
+    /// Runs once per project, on what it is as a whole (the files it could not read).
+    Project(fn(&Project, &mut Report)),
     /// Runs once per `check:ignore=` comment, in any file.
     Ignore(fn(&super::ignore::IgnoreComment, &mut Report)),
 }
@@ -188,7 +188,7 @@ impl<'a> Report<'a> {
     }
 
     pub fn at_severity(&mut self, severity: Severity, line: usize, message: impl Into<String>) {
-        let mut finding = Finding::of(self.rule, self.file, line, message.into());
+        let mut finding = self.rule.finding(self.file, line, message.into());
         finding.severity = severity;
         self.findings.push(finding);
     }
@@ -196,7 +196,7 @@ impl<'a> Report<'a> {
     /// A finding in another file than the one checked (`.dockerignore`, a member's manifest).
     pub fn in_file(&mut self, file: &str, line: usize, message: impl Into<String>) {
         self.findings
-            .push(Finding::of(self.rule, file, line, message.into()));
+            .push(self.rule.finding(file, line, message.into()));
     }
 }
 
@@ -261,6 +261,7 @@ pub fn run_all(project: &Project) -> Vec<Finding> {
                     );
                 }
             }
+            Check::Project(check) => check(project, &mut Report::new(rule, "", &mut findings)),
             Check::Build(_) => {}
         }
     }
@@ -288,9 +289,9 @@ mod prelude {
     pub(super) use super::{
         Check, ComposeContext, DockerfileContext, KubernetesContext, Report, Rule, Severity::*,
     };
-    pub(super) use crate::check::Finding;
     pub(super) use crate::check::cargo::Cargo;
     pub(super) use crate::check::dockerfile::Form;
+    pub(super) use crate::check::finding::Finding;
     pub(super) use crate::check::images;
     pub(super) use crate::check::model::{CopySource, Stage};
     pub(super) use crate::check::project::{Project, line_of};

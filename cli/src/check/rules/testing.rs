@@ -90,6 +90,7 @@ impl Fixture {
                 code_ports: vec![(8080, "src/main.rs".into(), 1)],
                 kubernetes: Vec::new(),
                 code_routes: vec!["/health".into(), "/ready".into()],
+                unreadable: Vec::new(),
             },
         }
     }
@@ -114,9 +115,10 @@ impl Fixture {
         fixture.project.kubernetes.push(Source {
             path: "deploy/app.yaml".into(),
             text: text.to_owned(),
-            parsed: Manifests::parse(text)
-                .expect("valid Kubernetes YAML")
-                .expect("Kubernetes objects"),
+            parsed: match Manifests::parse(text) {
+                crate::check::kubernetes::Parsed::Manifests(manifests) => manifests,
+                other => panic!("not Kubernetes objects: {other:?}"),
+            },
         });
         fixture
     }

@@ -6,7 +6,7 @@ pub const RULE: Rule = Rule {
     id: "CM004",
     severity: Warning,
     title: "floating base image tag",
-    why: "An untagged, `latest` or major-only tag (`rust:1`) changes under you, so the same Dockerfile builds a different image tomorrow.",
+    why: "An untagged, `latest`, major-only (`rust:1`) or variant-only tag (`redis:alpine`) changes under you, so the same Dockerfile builds a different image tomorrow.",
     fix: "Pin a release tag (`rust:1.95-trixie`, `gcr.io/distroless/cc-debian13:nonroot`, `alpine:3.23`) or a digest.",
     explain: "A floating tag also hides the Debian release a rust image is built on: `rust:1.75` resolves to today's default Debian (trixie), which decides which glibc the binary needs. Pin the Rust version and the release together.",
     check: Check::Dockerfile(check),

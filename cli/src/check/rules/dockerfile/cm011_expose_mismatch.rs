@@ -8,7 +8,7 @@ pub const RULE: Rule = Rule {
     title: "EXPOSE does not match the port the code binds",
     why: "The published port leads nowhere, so health checks and clients time out.",
     fix: "Make EXPOSE (and the compose ports) match the port the service listens on, or set it with `ENV PORT`.",
-    explain: "check reads the default port from the code (`.bind((\"0.0.0.0\", 8080))`, `\"0.0.0.0:8080\"`, `PORT: u16 = 8080`) and from `ENV PORT` in the Dockerfile, and compares it with EXPOSE.",
+    explain: "check reads the default port from `ENV PORT` in the Dockerfile, else from the code as text (`.bind((\"0.0.0.0\", 8080))`, `\"0.0.0.0:8080\"`, `PORT: u16 = 8080`), and compares it with EXPOSE; the message says which. Read from source, so at most a warning.",
     check: Check::Dockerfile(check),
 };
 
@@ -18,8 +18,15 @@ fn check(context: &DockerfileContext, report: &mut Report) {
     let env_port = model
         .final_env("PORT")
         .and_then(|port| port.trim().parse::<u16>().ok());
-    let listening =
-        env_port.or_else(|| context.project.code_ports.first().map(|(port, _, _)| *port));
+    let code_port = context.project.code_ports.first();
+    let (listening, source) = match (env_port, code_port) {
+        (Some(port), _) => (Some(port), "ENV PORT".to_owned()),
+        (None, Some((port, file, line))) => (
+            Some(*port),
+            format!("its default, read from the source at {file}:{line}"),
+        ),
+        (None, None) => (None, String::new()),
+    };
     if let (Some(port), Some((_, line))) = (listening, exposed.first())
         && !exposed
             .iter()
@@ -32,7 +39,7 @@ fn check(context: &DockerfileContext, report: &mut Report) {
             .join(", ");
         report.at(
             *line,
-            format!("EXPOSE {ports}, but the service listens on {port}"),
+            format!("EXPOSE {ports}, but the service listens on {port} ({source})"),
         );
     }
 }

@@ -38,8 +38,7 @@ fn build_and_prove(project: &Project) -> anyhow::Result<Vec<Finding>> {
     );
     let model = &file.parsed;
     let line = model.final_stage().map_or(1, |stage| stage.line);
-    let fail =
-        |step: &str, why: String| Finding::of(&RULE, &file.path, line, format!("{step}: {why}"));
+    let fail = |step: &str, why: String| RULE.finding(&file.path, line, format!("{step}: {why}"));
     let dockerfile = project.root.join(&file.path);
     if let Err(error) = docker::build_file(&project.root, Some(&dockerfile), &tag) {
         return Ok(vec![fail("build", format!("{error:#}"))]);

@@ -15,23 +15,15 @@ pub const RULE: Rule = Rule {
 fn check(context: &KubernetesContext, report: &mut Report) {
     for pod in &context.manifests.pods {
         for container in pod.all_containers() {
-            match container.security.allow_privilege_escalation {
-                Some((false, _)) => {}
-                Some((true, line)) => report.at(
-                    line,
-                    format!(
-                        "{}: container {} sets securityContext.allowPrivilegeEscalation: true",
-                        pod.owner, container.name
-                    ),
-                ),
-                None => report.at(
-                    container.line,
-                    format!(
-                        "{}: container {} does not set securityContext.allowPrivilegeEscalation: false",
-                        pod.owner, container.name
-                    ),
-                ),
-            }
+            let value = container.security.allow_privilege_escalation;
+            super::require_flag(
+                report,
+                pod,
+                container,
+                "allowPrivilegeEscalation",
+                value,
+                false,
+            );
         }
     }
 }

@@ -5,10 +5,10 @@ use crate::check::rules::prelude::*;
 pub const RULE: Rule = Rule {
     id: "CM108",
     severity: Error,
-    title: "Kubernetes probe on a port the container or its image does not expose",
+    title: "Kubernetes probe on a port nothing listens on",
     why: "A probe on a port nothing listens on fails every time: the startup or liveness probe has the container killed in a loop, the readiness probe keeps the pod out of its Service for good.",
-    fix: "Point the probe's `httpGet.port` at one of the container's `ports` (by its name, so the two cannot drift), and make that `containerPort` a port the image EXPOSEs and the service binds.",
-    explain: "The kubelet probes the pod's IP on the port given; a name is looked up among the container's ports, and a name that matches none is an error only at run time. Probing by name keeps the probe and `containerPort` in one place. Where the project's Dockerfile EXPOSEs ports, the probe's port must be one of them, unless the container's environment moves the service there (`PORT`, `ADMIN_PORT`).",
+    fix: "Point the probe at the port the service listens on, by the name of one of the container's `ports` (so the two cannot drift), and make that `containerPort` a port the image EXPOSEs and the service binds.",
+    explain: "The kubelet probes the pod's IP on the port given, whatever the container's `ports` list: a number the process opens works listed or not, while a name must be one of the container's ports or the probe fails at run time. What the process opens is read from the project's Dockerfile (EXPOSE, an error when the probe's port is not among them: the file says so), the container's environment (`PORT`, `ADMIN_PORT` move the service) and the code's default port (a warning: it is read from the source, not stated). Where none of these says, a number is not judged.",
     check: Check::Kubernetes(check),
 };
 
@@ -22,8 +22,22 @@ fn exposed(project: &Project) -> Vec<u16> {
         .collect()
 }
 
+fn listed(ports: &[u16]) -> String {
+    ports
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn check(context: &KubernetesContext, report: &mut Report) {
     let exposed = exposed(context.project);
+    let coded: Vec<u16> = context
+        .project
+        .code_ports
+        .iter()
+        .map(|(port, _, _)| *port)
+        .collect();
     for pod in &context.manifests.pods {
         for container in &pod.containers {
             let environment = context.environment(container);
@@ -32,45 +46,53 @@ fn check(context: &KubernetesContext, report: &mut Report) {
                 .filter_map(|name| environment.get(*name)?.trim().parse().ok())
                 .collect();
             for (name, probe) in container.probes() {
-                let Some((path, port)) = probe.and_then(|probe| probe.http.as_ref()) else {
+                let Some(probe) = probe else { continue };
+                let Some(port) = probe.port() else { continue };
+                let what = match &probe.http {
+                    Some((path, _)) => format!("{name} calls {path} on port"),
+                    None => format!("{name} connects to port"),
+                };
+                let Some(number) = container.port_number(port) else {
+                    if let serde_json::Value::String(port_name) = port {
+                        report.at(
+                            probe.line,
+                            format!(
+                                "{}: container {}'s {what} {port_name}, a name none of its ports has ({})",
+                                pod.owner,
+                                container.name,
+                                container
+                                    .ports
+                                    .iter()
+                                    .filter_map(|port| port.name.as_deref())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        );
+                    }
                     continue;
                 };
-                let line = probe.map_or(container.line, |probe| probe.line);
-                let declared = container
-                    .port_number(port)
-                    .filter(|number| container.ports.iter().any(|p| p.number == *number));
-                if let Some(number) = declared
-                    && !exposed.is_empty()
-                    && !exposed.contains(&number)
-                    && !moved_to.contains(&number)
-                {
+                if moved_to.contains(&number) || exposed.contains(&number) {
+                    continue;
+                }
+                if !exposed.is_empty() {
                     report.at(
-                        line,
+                        probe.line,
                         format!(
-                            "{}: container {}'s {name} calls {path} on port {number}, which the image does not expose (EXPOSE {})",
+                            "{}: container {}'s {what} {number}, which the image does not expose (EXPOSE {})",
                             pod.owner,
                             container.name,
-                            exposed
-                                .iter()
-                                .map(u16::to_string)
-                                .collect::<Vec<_>>()
-                                .join(" ")
+                            listed(&exposed)
                         ),
                     );
-                }
-                if declared.is_none() {
-                    report.at(
-                        line,
+                } else if !coded.is_empty() && !coded.contains(&number) {
+                    report.at_severity(
+                        Warning,
+                        probe.line,
                         format!(
-                            "{}: container {}'s {name} calls {path} on port {port}, which is not among its ports ({})",
+                            "{}: container {}'s {what} {number}, and the code binds {} (read from the source, so not certain)",
                             pod.owner,
                             container.name,
-                            container
-                                .ports
-                                .iter()
-                                .map(|port| port.number.to_string())
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            listed(&coded)
                         ),
                     );
                 }
@@ -85,11 +107,45 @@ mod tests {
     use crate::check::rules::testing::{DEPLOYMENT, Fixture};
 
     #[test]
-    fn fires_on_an_undeclared_number_or_an_unknown_name() {
+    fn fires_on_a_number_the_image_does_not_expose_or_an_unknown_name() {
         let number = Fixture::kubernetes(&DEPLOYMENT.replace("port: 8080}", "port: 9090}"));
         let name = Fixture::kubernetes(&DEPLOYMENT.replace("port: http}", "port: admin}"));
         assert_eq!(number.findings(&RULE), ["deploy/app.yaml:47"]);
         assert_eq!(name.findings(&RULE), ["deploy/app.yaml:45"]);
+    }
+
+    #[test]
+    fn near_miss_a_port_the_process_opens_but_ports_does_not_list() {
+        let unlisted = DEPLOYMENT
+            .replace(
+                "              containerPort: 8080\n",
+                "              containerPort: 9100\n",
+            )
+            .replace("port: http}", "port: 8080}");
+        let no_ports = DEPLOYMENT
+            .replace(
+                "          ports:\n            - name: http\n              containerPort: 8080\n",
+                "",
+            )
+            .replace("port: http}", "port: 8080}");
+        assert!(Fixture::kubernetes(&unlisted).findings(&RULE).is_empty());
+        assert!(Fixture::kubernetes(&no_ports).findings(&RULE).is_empty());
+    }
+
+    #[test]
+    fn a_port_only_the_code_contradicts_is_a_warning_that_says_so() {
+        let elsewhere = Fixture::kubernetes(&DEPLOYMENT.replace("port: 8080}", "port: 9090}"))
+            .with_project(|project| {
+                let dockerfile = "FROM gcr.io/distroless/cc-debian13:nonroot\nCOPY app /app\nENTRYPOINT [\"/app\"]\n";
+                project.dockerfiles[0].text = dockerfile.into();
+                project.dockerfiles[0].parsed = crate::check::model::Model::parse(dockerfile);
+            });
+
+        let findings = elsewhere.run(&RULE);
+
+        assert_eq!(elsewhere.findings(&RULE), ["deploy/app.yaml:47"]);
+        assert_eq!(findings[0].severity, crate::check::Severity::Warning);
+        assert!(findings[0].message.contains("read from the source"));
     }
 
     #[test]

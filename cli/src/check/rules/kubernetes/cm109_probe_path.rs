@@ -1,14 +1,15 @@
 //! CM109: a probe on a path the service does not route.
 
+use crate::check::project::source::routed;
 use crate::check::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "CM109",
-    severity: Error,
-    title: "Kubernetes probe on a path the service does not serve",
+    severity: Warning,
+    title: "Kubernetes probe on a path the service may not serve",
     why: "A probe path the code does not route answers 404, a failure to the kubelet: the container is restarted in a loop or never receives traffic.",
     fix: "Point the probe at a route the service serves: `/health` for startup and liveness, `/ready` for readiness in this template.",
-    explain: "The routes are read from the code under src/ (actix-web's `resource(\"/p\")`, `route(\"/p\", ...)`, `#[get(\"/p\")]`; axum's `.route(\"/p\", ...)`). Where none can be read, as for code this tool does not understand, the rule says nothing.",
+    explain: "The routes are read from the code under src/ as text (actix-web's `resource(\"/p\")`, `route(\"/p\", ...)`, `#[get(\"/p\")]` and `web::scope(\"/prefix\")`; axum's `.route(\"/p\", ...)`), with path parameters (`{id}`, `:id`, `{tail:.*}`) matching any segment. Read from source, not stated by a file, so the finding is a warning; where no route can be read, as for code this tool does not understand, the rule says nothing.",
     check: Check::Kubernetes(check),
 };
 
@@ -24,12 +25,11 @@ fn check(context: &KubernetesContext, report: &mut Report) {
                 let Some((path, _)) = &probe.http else {
                     continue;
                 };
-                let route = path.split('?').next().unwrap_or(path);
-                if !routes.iter().any(|served| served == route) {
+                if !routed(routes, path) {
                     report.at(
                         probe.line,
                         format!(
-                            "{}: container {}'s {name} calls {path}, which the code does not route (it routes {})",
+                            "{}: container {}'s {name} calls {path}, which the code does not seem to route (read from the source, it routes {})",
                             pod.owner,
                             container.name,
                             routes.join(", ")
@@ -55,6 +55,9 @@ mod tests {
     #[test]
     fn near_miss_a_query_string_or_unknown_routes() {
         let query = DEPLOYMENT.replace("path: /ready", "path: /ready?full=1");
+        let parameter = Fixture::kubernetes(&DEPLOYMENT.replace("path: /ready", "path: /ready/db"))
+            .with_project(|project| project.code_routes.push("/ready/{check}".into()));
+        assert!(parameter.findings(&RULE).is_empty());
         let unknown = Fixture::kubernetes(&DEPLOYMENT.replace("path: /ready", "path: /readyz"))
             .with_project(|project| project.code_routes.clear());
         assert!(Fixture::kubernetes(&query).findings(&RULE).is_empty());

@@ -6,9 +6,9 @@ pub const RULE: Rule = Rule {
     id: "CM111",
     severity: Warning,
     title: "Kubernetes container image with a floating tag",
-    why: "An untagged or `latest` image runs whatever was pushed last: two pods of one Deployment can run different code, and a rollback cannot go back.",
+    why: "An untagged, `latest`, major-only or variant-only image (`redis:alpine`) runs whatever was pushed last: two pods of one Deployment can run different code, and a rollback cannot go back.",
     fix: "Pin the image to a release tag or a digest, in the manifest or in the kustomization's `images:` (`newTag:` or `digest:`).",
-    explain: "A kustomization's `images:` entries are applied before this rule reads the tag, as kustomize would, so a base may leave the tag to its overlay.",
+    explain: "One policy for every image, the Dockerfile's (CM004) and the manifests': a tag floats when it is missing or `latest`, names only a major version (`postgres:15`), only a variant (`redis:alpine`, `busybox:musl`) or a rolling name (`edge`, `lts`, `stable`). A version with a minor, a Debian or Ubuntu release by name, a date, a commit, or a flavour of an image whose name carries its release (distroless `cc-debian13:nonroot`) pins, as does a digest. A kustomization's `images:` entries are applied before this rule reads the tag, as kustomize would, so a base may leave the tag to its overlay.",
     check: Check::Kubernetes(check),
 };
 
@@ -31,7 +31,7 @@ fn check(context: &KubernetesContext, report: &mut Report) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::check::kubernetes::Manifests;
+    use crate::check::kubernetes::{Manifests, Parsed};
     use crate::check::project::Source;
     use crate::check::rules::testing::{DEPLOYMENT, Fixture};
 
@@ -44,6 +44,12 @@ mod tests {
     }
 
     #[test]
+    fn fires_on_a_tag_that_names_only_a_variant() {
+        let variant = Fixture::kubernetes(&DEPLOYMENT.replace("app:1.0.0", "redis:alpine"));
+        assert_eq!(variant.findings(&RULE), ["deploy/app.yaml:29"]);
+    }
+
+    #[test]
     fn near_miss_a_tag_set_by_the_kustomization() {
         let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n  - name: app\n    newTag: \"1.0.0\"\n";
         let overlaid =
@@ -51,7 +57,10 @@ mod tests {
                 project.kubernetes.push(Source {
                     path: "deploy/kustomization.yaml".into(),
                     text: kustomization.into(),
-                    parsed: Manifests::parse(kustomization).unwrap().unwrap(),
+                    parsed: match Manifests::parse(kustomization) {
+                        Parsed::Manifests(manifests) => manifests,
+                        other => panic!("{other:?}"),
+                    },
                 })
             });
         assert!(overlaid.findings(&RULE).is_empty());

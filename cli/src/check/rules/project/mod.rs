@@ -2,3 +2,4 @@
 //! read.
 
 pub mod cm026_ignore_comment;
+pub mod cm028_unreadable_file;
