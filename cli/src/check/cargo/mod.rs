@@ -50,6 +50,10 @@ pub struct Cargo {
     pub dependencies: BTreeMap<String, Dependency>,
     /// Every manifest read (the root's and the members'), by path, with its text.
     pub manifests: Vec<(String, String)>,
+    /// The source files the package's manifest names as targets (`[[bin]] path =
+    /// "version.rs"`), relative to the project root: code outside `src/` that builds the
+    /// service. Members' targets are left out: in a workspace of services they are others'.
+    pub sources: Vec<String>,
 }
 
 /// The directory (relative to the root, `""` for the root) whose Cargo.toml the image is
@@ -181,6 +185,17 @@ pub fn load_cargo(
             .unwrap_or_default();
         if package_dir.join("src/main.rs").is_file() {
             cargo.bins.insert(name.to_owned());
+        }
+        let targets = table
+            .get("bin")
+            .and_then(|b| b.as_array())
+            .into_iter()
+            .flatten();
+        // The package's own targets only: a member's code is another service's as often as not.
+        for target in targets.chain(table.get("lib")).filter(|_| dir == base) {
+            if let Some(path) = target.get("path").and_then(|p| p.as_str()) {
+                cargo.sources.push(in_dir(dir, path));
+            }
         }
         if let Some(bins) = table.get("bin").and_then(|b| b.as_array()) {
             for bin in bins {

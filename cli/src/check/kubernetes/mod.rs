@@ -302,11 +302,12 @@ fn pod(owner: String, line: usize, spec: Spec) -> Pod {
         .unwrap_or_default()
         .into_iter()
         .map(|volume| {
+            // A volume that names no source is an emptyDir, Kubernetes' default.
             let kind = volume
                 .value
                 .as_object()
                 .and_then(|fields| fields.keys().find(|key| *key != "name").cloned())
-                .unwrap_or_default();
+                .unwrap_or_else(|| "emptyDir".to_owned());
             let name = volume.value.get("name").map(text_of).unwrap_or_default();
             (name, kind, self::line(&volume))
         })

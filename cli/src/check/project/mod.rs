@@ -107,7 +107,8 @@ impl Project {
             let requested = cargo::requested_features(&dockerfiles);
             cargo::load_cargo(root, &base, &requested, &mut unreadable)
         });
-        let code = source::code(root, &mut unreadable);
+        let targets = cargo.as_ref().map_or(&[][..], |cargo| &cargo.sources[..]);
+        let code = source::code(root, targets, &mut unreadable);
         let code_ports = source::code_ports(&code);
         let kubernetes = if kubernetes {
             discovery::kubernetes_manifests(root, &mut unreadable)?

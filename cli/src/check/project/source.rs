@@ -5,16 +5,29 @@ use super::discovery::files_below;
 use crate::check::files::{Unreadable, read_noting};
 use std::path::Path;
 
-/// The service's Rust sources under `src/`, read once for the ports and routes they name:
-/// (path relative to the project, text). A file that cannot be read is added to `unreadable`.
-pub fn code(root: &Path, unreadable: &mut Vec<Unreadable>) -> Vec<(String, String)> {
-    let mut code = Vec::new();
+/// The service's Rust sources: every `.rs` file under `src/`, and the target files its
+/// manifests name elsewhere (`targets`, such as `[[bin]] path = "version.rs"`), read once for
+/// the ports and routes they name: (path relative to the project, text). A file that cannot be
+/// read is added to `unreadable`.
+pub fn code(
+    root: &Path,
+    targets: &[String],
+    unreadable: &mut Vec<Unreadable>,
+) -> Vec<(String, String)> {
     let files = files_below(&root.join("src"), usize::MAX, |_, _| true).unwrap_or_default();
-    for relative in files
+    let mut paths: Vec<String> = files
         .into_iter()
         .filter(|relative| relative.ends_with(".rs"))
-    {
-        let path = format!("src/{relative}");
+        .map(|relative| format!("src/{relative}"))
+        .collect();
+    for target in targets {
+        let target = target.trim_start_matches("./");
+        if target.ends_with(".rs") && !paths.iter().any(|path| path == target) {
+            paths.push(target.to_owned());
+        }
+    }
+    let mut code = Vec::new();
+    for path in paths {
         if let Some(text) = read_noting(root, &path, unreadable) {
             code.push((path, text));
         }

@@ -8,7 +8,7 @@ pub const RULE: Rule = Rule {
     title: "Kubernetes pod reaches into its node",
     why: "A privileged container, the node's network, PID or IPC namespace, a hostPath volume or a hostPort each hand the pod a piece of the node; Pod Security \"baseline\" forbids them, and so \"restricted\" does.",
     fix: "Remove `privileged: true`, `hostNetwork`/`hostPID`/`hostIPC`, `hostPath` volumes and `hostPort`; expose the service through a Service, keep data in an emptyDir, a PersistentVolumeClaim, a ConfigMap or a Secret.",
-    explain: "Restricted also limits volumes to configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected and secret; any other volume type is reported here too.",
+    explain: "Restricted also limits volumes to configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected and secret; any other volume type is reported here too. A volume that names no source is an emptyDir, as Kubernetes makes it.",
     check: Check::Kubernetes(check),
 };
 
@@ -92,10 +92,10 @@ mod tests {
     }
 
     #[test]
-    fn near_miss_an_empty_dir_and_host_network_false() {
+    fn near_miss_an_empty_dir_a_volume_of_no_source_and_host_network_false() {
         let contained = DEPLOYMENT.replace(
             "      terminationGracePeriodSeconds: 15\n",
-            "      terminationGracePeriodSeconds: 15\n      hostNetwork: false\n      volumes:\n        - name: tmp\n          emptyDir: {}\n",
+            "      terminationGracePeriodSeconds: 15\n      hostNetwork: false\n      volumes:\n        - name: tmp\n          emptyDir: {}\n        - name: scratch\n",
         );
         assert!(Fixture::kubernetes(&contained).findings(&RULE).is_empty());
     }

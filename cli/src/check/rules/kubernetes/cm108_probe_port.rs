@@ -8,7 +8,7 @@ pub const RULE: Rule = Rule {
     title: "Kubernetes probe on a port nothing listens on",
     why: "A probe on a port nothing listens on fails every time: the startup or liveness probe has the container killed in a loop, the readiness probe keeps the pod out of its Service for good.",
     fix: "Point the probe at the port the service listens on, by the name of one of the container's `ports` (so the two cannot drift), and make that `containerPort` a port the image EXPOSEs and the service binds.",
-    explain: "The kubelet probes the pod's IP on the port given, whatever the container's `ports` list: a number the process opens works listed or not, while a name must be one of the container's ports or the probe fails at run time. What the process opens is read from the project's Dockerfile (EXPOSE, an error when the probe's port is not among them: the file says so), the container's environment (`PORT`, `ADMIN_PORT` move the service) and the code's default port (a warning: it is read from the source, not stated). Where none of these says, a number is not judged.",
+    explain: "The kubelet probes the pod's IP on the port given, whatever the container's `ports` list: a number the process opens works listed or not, while a name must be one of the container's ports or the probe fails at run time. What the process opens is read from the project's Dockerfile (EXPOSE), the container's environment (`PORT`, `ADMIN_PORT` move the service) and the code's default port; a probe on any of them works. One on none of them is an error when the Dockerfile EXPOSEs ports (the file says so), a warning when only the code says (it is read from the source, not stated). Where none of these says, a number is not judged.",
     check: Check::Kubernetes(check),
 };
 
@@ -71,7 +71,8 @@ fn check(context: &KubernetesContext, report: &mut Report) {
                     }
                     continue;
                 };
-                if moved_to.contains(&number) || exposed.contains(&number) {
+                let opened = [&moved_to, &exposed, &coded];
+                if opened.iter().any(|ports| ports.contains(&number)) {
                     continue;
                 }
                 if !exposed.is_empty() {
@@ -84,7 +85,7 @@ fn check(context: &KubernetesContext, report: &mut Report) {
                             listed(&exposed)
                         ),
                     );
-                } else if !coded.is_empty() && !coded.contains(&number) {
+                } else if !coded.is_empty() {
                     report.at_severity(
                         Warning,
                         probe.line,
@@ -146,6 +147,17 @@ mod tests {
         assert_eq!(elsewhere.findings(&RULE), ["deploy/app.yaml:47"]);
         assert_eq!(findings[0].severity, crate::check::Severity::Warning);
         assert!(findings[0].message.contains("read from the source"));
+    }
+
+    #[test]
+    fn near_miss_a_port_the_code_binds_though_expose_says_another() {
+        let bound_elsewhere = Fixture::kubernetes(
+            &DEPLOYMENT
+                .replace("containerPort: 8080", "containerPort: 8000")
+                .replace("port: 8080}", "port: 8000}"),
+        )
+        .with_project(|project| project.code_ports = vec![(8000, "version.rs".into(), 78)]);
+        assert!(bound_elsewhere.findings(&RULE).is_empty());
     }
 
     #[test]
