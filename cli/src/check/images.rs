@@ -180,7 +180,8 @@ pub fn floating(reference: &str) -> Option<String> {
 
 /// Whether a tag names a release of some kind: a version (`7.2-alpine`, `v5`, `pg17-0.112.0`),
 /// a Debian or Ubuntu release by name (`trixie-slim`, `jammy`), a day or a commit; or a flavour
-/// (`nonroot`, `debug`) of an image whose name carries its release (`cc-debian13`, `ubi9`).
+/// (`nonroot`, `debug`, an architecture) of an image whose name carries its release
+/// (`cc-debian13`, `ubi9`); not any tag of such a name (`percona_xtradb_cluster_5_6:beta`).
 /// `alpine`, `slim`, `musl`, `e2e` alone name none: the tag follows the image's releases.
 fn names_a_release(name: &str, tag: &str) -> bool {
     let words: Vec<&str> = tag.split(['-', '_', '.']).collect();
@@ -196,11 +197,18 @@ fn names_a_release(name: &str, tag: &str) -> bool {
     let release_name = |word: &&str| {
         debian_release(word).is_some() || UBUNTU.iter().any(|(_, codename, _)| codename == word)
     };
+    // `nonroot`, `debug`, an architecture: a flavour of the release the image's name carries.
+    let flavour = |word: &&str| {
+        matches!(
+            *word,
+            "nonroot" | "debug" | "amd64" | "arm64" | "arm" | "s390x" | "ppc64le"
+        )
+    };
     words
         .iter()
         .any(|word| versioned(word) || commit(word) || release_name(word))
         || dated(tag)
-        || name.chars().any(|c| c.is_ascii_digit())
+        || (words.iter().all(flavour) && name.chars().any(|c| c.is_ascii_digit()))
 }
 
 /// Why a `rust:` tag floats: no Rust version (`alpine`, `slim-bookworm`) or a major-only one.
@@ -441,6 +449,7 @@ mod tests {
             "busybox:musl",
             "registry.k8s.io/redis:e2e",
             "quay.io/kuadrant/authorino-examples:talker-api",
+            "capttofu/percona_xtradb_cluster_5_6:beta",
         ] {
             assert!(floating(floats).is_some(), "{floats}");
         }

@@ -124,7 +124,7 @@ impl Manifests {
     /// start of a line) and is no template (`{{`); otherwise it is YAML of another kind.
     pub fn parse(text: &str) -> Parsed {
         let documents =
-            match serde_saphyr::from_multiple_with_options::<Value>(text, yaml_options()) {
+            match serde_saphyr::from_multiple_with_options::<Value>(text, manifest_options()) {
                 Ok(documents) => documents,
                 Err(_) if text.contains("{{") || !looks_like_kubernetes(text) => {
                     return Parsed::NotKubernetes;
@@ -144,7 +144,7 @@ impl Manifests {
             return Parsed::NotKubernetes;
         }
         let objects: Vec<Option<Object>> =
-            match serde_saphyr::from_multiple_with_options(text, yaml_options()) {
+            match serde_saphyr::from_multiple_with_options(text, manifest_options()) {
                 Ok(objects) => objects,
                 Err(error) => {
                     return Parsed::Broken(format!(
@@ -258,6 +258,15 @@ impl Container {
             ("readinessProbe", self.readiness_probe.as_ref()),
         ]
     }
+}
+
+/// How manifests are parsed: within `files::yaml_options`' caps, and a key given twice in one
+/// mapping keeps its last value, as kubectl's YAML reader keeps it (the API server only warns
+/// of the duplicate field), where compose refuses it.
+fn manifest_options() -> serde_saphyr::Options {
+    let mut options = yaml_options();
+    options.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::LastWins;
+    options
 }
 
 /// Whether a file that does not parse meant to be a manifest: a line starts with `apiVersion:`
@@ -493,5 +502,16 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+    }
+
+    #[test]
+    fn a_key_given_twice_keeps_its_last_value_as_kubectl_reads_it() {
+        let twice = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          resources:\n            limits: {cpu: 1}\n          resources: {}\n";
+
+        let Parsed::Manifests(manifests) = Manifests::parse(twice) else {
+            panic!("not read");
+        };
+
+        assert!(manifests.pods[0].containers[0].resources.is_empty());
     }
 }
