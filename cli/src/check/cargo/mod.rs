@@ -72,13 +72,7 @@ pub fn manifest_dir(root: &Path, dockerfiles: &[Source<Model>]) -> Option<String
                 .context_copies
                 .iter()
                 .filter(|copy| model.instruction(copy.instruction).keyword == "COPY")
-                .flat_map(|copy| &copy.sources)
-        })
-        .map(|source| {
-            source
-                .trim_start_matches("./")
-                .trim_end_matches('/')
-                .to_owned()
+                .flat_map(|copy| copy.paths())
         })
         .filter(|dir| has_manifest(dir))
         .collect();

@@ -36,6 +36,16 @@ pub struct ContextCopy {
 }
 
 impl ContextCopy {
+    /// The sources as paths of the context: `./app/` as `app`.
+    pub fn paths(&self) -> impl Iterator<Item = String> + '_ {
+        self.sources.iter().map(|source| {
+            source
+                .trim_start_matches("./")
+                .trim_end_matches('/')
+                .to_owned()
+        })
+    }
+
     /// Whether it sends the root of the context (`COPY . .`, `ADD ./ /app`).
     pub fn whole_context(&self) -> bool {
         self.sources

@@ -148,13 +148,7 @@ fn builds_from_the_top(root: &Path, dir: &str, model: &Model) -> bool {
     let sources: Vec<String> = model
         .context_copies
         .iter()
-        .flat_map(|copy| &copy.sources)
-        .map(|source| {
-            source
-                .trim_start_matches("./")
-                .trim_end_matches('/')
-                .to_owned()
-        })
+        .flat_map(|copy| copy.paths())
         .filter(|source| {
             !source.is_empty()
                 && source != "."

@@ -14,7 +14,7 @@ pub mod testing;
 use super::compose::Compose;
 pub use super::finding::{Finding, Severity};
 use super::kubernetes::{Container, Manifests};
-use super::model::Model;
+use super::model::{Model, Stage};
 use super::project::{DockerIgnore, Project, Source};
 use std::collections::BTreeMap;
 
@@ -115,6 +115,12 @@ pub struct DockerfileContext<'a> {
 }
 
 impl DockerfileContext<'_> {
+    /// The crate that brings TLS into the build and the final stage, when there are both.
+    pub fn tls(&self) -> Option<(super::cargo::Tls, &Stage)> {
+        let tls = self.project.cargo.as_ref()?.tls()?;
+        Some((tls, self.model.final_stage()?))
+    }
+
     /// The ignore file a build of this Dockerfile reads, if any.
     pub fn dockerignore(&self) -> Option<&DockerIgnore> {
         self.project.dockerignore_for(self.path)

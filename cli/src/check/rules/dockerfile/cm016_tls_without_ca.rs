@@ -14,10 +14,7 @@ pub const RULE: Rule = Rule {
 
 fn check(context: &DockerfileContext, report: &mut Report) {
     let model = context.model;
-    let (Some(cargo), Some(final_stage)) = (&context.project.cargo, model.final_stage()) else {
-        return;
-    };
-    let Some(tls) = cargo.tls() else {
+    let Some((tls, final_stage)) = context.tls() else {
         return;
     };
     let runtime = model.facts(final_stage);

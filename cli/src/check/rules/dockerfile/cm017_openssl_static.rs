@@ -14,10 +14,7 @@ pub const RULE: Rule = Rule {
 
 fn check(context: &DockerfileContext, report: &mut Report) {
     let model = context.model;
-    let (Some(cargo), Some(final_stage)) = (&context.project.cargo, model.final_stage()) else {
-        return;
-    };
-    let Some(tls) = cargo.tls() else {
+    let Some((tls, final_stage)) = context.tls() else {
         return;
     };
     let runtime = model.facts(final_stage);
@@ -47,7 +44,14 @@ fn check(context: &DockerfileContext, report: &mut Report) {
         return;
     }
     if tls.openssl && (static_build || runtime.no_libc || runtime.libc == Some(Libc::Musl)) {
-        let dependency = &cargo.dependencies[&tls.crate_name];
+        let Some(dependency) = context
+            .project
+            .cargo
+            .as_ref()
+            .and_then(|cargo| cargo.dependencies.get(&tls.crate_name))
+        else {
+            return;
+        };
         report.in_file(
             &dependency.manifest,
             dependency.line,
