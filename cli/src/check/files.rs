@@ -149,6 +149,22 @@ fn kind_of(metadata: &std::fs::Metadata) -> &'static str {
     }
 }
 
+/// `a/./b/../c` as `a/c`, relative to the project, without touching the file system; `None`
+/// when it climbs above the project.
+pub fn within(path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            other => parts.push(other),
+        }
+    }
+    Some(parts.join("/"))
+}
+
 /// The line of the first occurrence of `needle`, or 1 when there is none.
 pub fn line_of(text: &str, needle: &str) -> usize {
     text.lines()

@@ -7,7 +7,7 @@ mod tls;
 pub use features::{enabled_dependencies, requested_features};
 pub use tls::Tls;
 
-use crate::check::files::{Source, Unreadable, read_text};
+use crate::check::files::{Source, Unreadable, read_text, within};
 use crate::check::model::Model;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -267,12 +267,12 @@ fn workspace_members(
     };
     let excluded: Vec<String> = strings("exclude")
         .iter()
-        .filter_map(|path| inside(&in_dir(base, path)))
+        .filter_map(|path| within(&in_dir(base, path)))
         .collect();
     let prefix = format!("{}/", glob::Pattern::escape(&root.to_string_lossy()));
     let mut members: Vec<String> = Vec::new();
     for member in strings("members") {
-        let Some(literal) = inside(&in_dir(base, &member)) else {
+        let Some(literal) = within(&in_dir(base, &member)) else {
             unreadable.push(Unreadable::new(
                 manifest_path,
                 format!(
@@ -322,31 +322,15 @@ fn workspace_members(
     members
 }
 
-/// `a/./b/../c` as `a/c`, relative to the project, without touching the file system; `None`
-/// when it climbs above the project.
-fn inside(path: &str) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            other => parts.push(other),
-        }
-    }
-    Some(parts.join("/"))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::inside;
+    use crate::check::files::within;
 
     #[test]
     fn member_paths_are_resolved_within_the_project() {
-        assert_eq!(inside("crates/./api/../web").as_deref(), Some("crates/web"));
-        assert_eq!(inside("app/../crates/*").as_deref(), Some("crates/*"));
-        assert_eq!(inside("../shared"), None);
-        assert_eq!(inside("app/../../shared"), None);
+        assert_eq!(within("crates/./api/../web").as_deref(), Some("crates/web"));
+        assert_eq!(within("app/../crates/*").as_deref(), Some("crates/*"));
+        assert_eq!(within("../shared"), None);
+        assert_eq!(within("app/../../shared"), None);
     }
 }

@@ -17,6 +17,8 @@ pub struct Manifests {
     pub config_maps: Vec<ConfigMap>,
     /// A kustomization's `images:`: name -> the tag or digest it sets.
     pub image_overrides: BTreeMap<String, String>,
+    /// The files a kustomization names as patches, as written (relative to its directory).
+    pub patch_files: Vec<String>,
 }
 
 /// The pod template of a workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
@@ -29,6 +31,8 @@ pub struct Pod {
     pub kind: String,
     /// `restartPolicy` as written; Kubernetes' default is `Always`.
     pub restart_policy: Option<String>,
+    /// Read from a kustomize patch: partial by design, so what it leaves out is not missing.
+    pub patch: bool,
     pub line: usize,
     /// `terminationGracePeriodSeconds`, with its line; Kubernetes' default is 30.
     pub grace_period: Option<(u64, usize)>,
@@ -178,6 +182,18 @@ impl Manifests {
                     .collect(),
             }),
             "Kustomization" => {
+                let strategic = object.patches_strategic_merge.unwrap_or_default();
+                let listed = object.patches.unwrap_or_default();
+                let paths = strategic
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .chain(
+                        listed
+                            .iter()
+                            .filter_map(|patch| patch.get("path")?.as_str()),
+                    )
+                    .filter(|path| !path.contains('\n'));
+                self.patch_files.extend(paths.map(str::to_owned));
                 for image in object.images.unwrap_or_default() {
                     let pinned = image
                         .digest
@@ -325,6 +341,7 @@ fn pod(owner: String, line: usize, spec: Spec) -> Pod {
         owner,
         kind: String::new(),
         restart_policy: spec.restart_policy,
+        patch: false,
         line,
         grace_period: spec
             .termination_grace_period_seconds

@@ -13,6 +13,9 @@ pub(super) struct Object {
     pub(super) spec: Option<Box<Spec>>,
     pub(super) data: Option<BTreeMap<String, Value>>,
     pub(super) images: Option<Vec<ImageOverride>>,
+    #[serde(rename = "patchesStrategicMerge")]
+    pub(super) patches_strategic_merge: Option<Vec<Value>>,
+    pub(super) patches: Option<Vec<Value>>,
 }
 
 #[derive(Deserialize)]

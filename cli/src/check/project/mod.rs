@@ -12,7 +12,7 @@ pub use dockerignore::DockerIgnore;
 
 use super::cargo::{self, Cargo};
 use super::compose::Compose;
-use super::files::{Unreadable, read_noting};
+use super::files::{Unreadable, read_noting, within};
 use super::ignore::{self, IgnoreComment};
 use super::kubernetes::Manifests;
 use super::model::Model;
@@ -110,11 +110,12 @@ impl Project {
         let targets = cargo.as_ref().map_or(&[][..], |cargo| &cargo.sources[..]);
         let code = source::code(root, targets, &mut unreadable);
         let code_ports = source::code_ports(&code);
-        let kubernetes = if kubernetes {
+        let mut kubernetes = if kubernetes {
             discovery::kubernetes_manifests(root, &mut unreadable)?
         } else {
             Vec::new()
         };
+        mark_patches(&mut kubernetes);
         let code_routes = source::code_routes(&code);
         Ok(Project {
             root: root.to_owned(),
@@ -179,5 +180,27 @@ impl Project {
                     .iter()
                     .find(|ignore| ignore.path == ".dockerignore")
             })
+    }
+}
+
+/// Marks the pods of every file a kustomization in the project names as a patch: a patch
+/// says what it changes and leaves the rest to its base.
+fn mark_patches(manifests: &mut [Source<Manifests>]) {
+    let patches: Vec<String> = manifests
+        .iter()
+        .flat_map(|file| {
+            let dir = file.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+            file.parsed
+                .patch_files
+                .iter()
+                .filter_map(move |patch| within(&format!("{dir}/{patch}")))
+        })
+        .collect();
+    for file in manifests.iter_mut() {
+        if patches.contains(&file.path) {
+            for pod in &mut file.parsed.pods {
+                pod.patch = true;
+            }
+        }
     }
 }

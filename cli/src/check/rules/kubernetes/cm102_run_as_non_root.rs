@@ -17,6 +17,7 @@ fn check(context: &KubernetesContext, report: &mut Report) {
         for container in pod.all_containers() {
             match pod.effective(container).run_as_non_root {
                 Some((true, _)) => {}
+                None if pod.patch => {}
                 Some((false, line)) => report.at(
                     line,
                     format!(

@@ -17,6 +17,7 @@ fn check(context: &KubernetesContext, report: &mut Report) {
         for container in pod.all_containers() {
             match pod.effective(container).seccomp_profile {
                 Some((kind, _)) if kind == "RuntimeDefault" || kind == "Localhost" => {}
+                None if pod.patch => {}
                 Some((kind, line)) => report.at(
                     line,
                     format!(

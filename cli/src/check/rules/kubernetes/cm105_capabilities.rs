@@ -18,6 +18,8 @@ fn check(context: &KubernetesContext, report: &mut Report) {
             let security = &container.security;
             let dropped = security.capabilities_drop.as_deref().unwrap_or_default();
             let drops_all = dropped.iter().any(|name| name == "ALL");
+            // A patch that sets no capabilities leaves them to its base.
+            let left_to_the_base = pod.patch && security.capabilities_drop.is_none();
             let misspelt = dropped
                 .iter()
                 .find(|name| !drops_all && name.eq_ignore_ascii_case("ALL"));
@@ -29,7 +31,7 @@ fn check(context: &KubernetesContext, report: &mut Report) {
                         pod.owner, container.name
                     ),
                 );
-            } else if !drops_all {
+            } else if !drops_all && !left_to_the_base {
                 report.at(
                     container.line,
                     format!(

@@ -14,7 +14,7 @@ pub const RULE: Rule = Rule {
 
 fn check(context: &KubernetesContext, report: &mut Report) {
     for pod in &context.manifests.pods {
-        if pod.runs_to_completion() {
+        if pod.runs_to_completion() || pod.patch {
             continue;
         }
         for container in &pod.containers {

@@ -13,7 +13,7 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &KubernetesContext, report: &mut Report) {
-    for pod in &context.manifests.pods {
+    for pod in context.manifests.pods.iter().filter(|pod| !pod.patch) {
         for container in pod.all_containers() {
             let missing: Vec<&str> = [
                 "requests.cpu",

@@ -13,7 +13,13 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &KubernetesContext, report: &mut Report) {
-    for pod in &context.manifests.pods {
+    // A patch that leaves the grace period to its base says nothing of it.
+    for pod in context
+        .manifests
+        .pods
+        .iter()
+        .filter(|pod| !pod.patch || pod.grace_period.is_some())
+    {
         let (grace, line) = pod.grace_period.unwrap_or((30, pod.line));
         for container in &pod.containers {
             let pause = container.pre_stop_sleep.unwrap_or(0);

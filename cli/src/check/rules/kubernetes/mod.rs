@@ -30,6 +30,7 @@ fn require_flag(
 ) {
     match value {
         Some((set, _)) if set == wanted => {}
+        None if pod.patch => {}
         Some((set, line)) => report.at(
             line,
             format!(
