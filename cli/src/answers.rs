@@ -182,7 +182,9 @@ impl Answers {
         let rust_version = values.rust_version.clone().unwrap_or_default();
         let database = values.database.unwrap_or_default();
         if database == Database::Postgres && rust_version.minor() < POSTGRES_MIN_RUST_MINOR {
-            return Err(UserError::RustTooOldForPostgres { rust_version });
+            return Err(UserError::RustTooOldForPostgres {
+                rust_version: rust_version.to_string(),
+            });
         }
         Ok(Answers {
             base,

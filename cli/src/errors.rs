@@ -1,7 +1,6 @@
 //! Errors the user can fix, each saying what is wrong and how to fix it, and the exit statuses
 //! every subcommand shares (README, "Exit status").
 
-use crate::answers::RustVersion;
 use crate::variants::Debian;
 use std::path::PathBuf;
 
@@ -35,7 +34,7 @@ pub enum UserError {
     #[error(
         "rust_version={rust_version} is older than 1.94, which sqlx 0.9 (the driver of database=postgres) needs: pick rust_version 1.94 or newer, or database=none"
     )]
-    RustTooOldForPostgres { rust_version: RustVersion },
+    RustTooOldForPostgres { rust_version: String },
 
     #[error(
         "debian={debian} applies only to the glibc bases (distroless, debian-slim, static); the alpine base builds on alpine: drop the debian value"

@@ -21,6 +21,7 @@ mod prompts;
 mod record;
 mod signals;
 mod template;
+mod vocabulary;
 
 pub use answers::{Answers, Port, RustVersion, Values};
 pub use errors::{UserError, exit};

@@ -8,13 +8,12 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::io::Write;
 
+pub use crate::vocabulary::{CARGO_CHEF_VERSION, Libc};
+
 /// The builder toolchain the template pins by default.
 pub const DEFAULT_RUST_VERSION: &str = "1.95";
 /// The Alpine release of rust's official alpine images for the default toolchain.
 pub const ALPINE_VERSION: &str = "3.23";
-/// The cargo-chef every Dockerfile installs, pinned; the pre hook and check's pinning rule
-/// are tested against it.
-pub const CARGO_CHEF_VERSION: &str = "0.1.78";
 /// The port the template listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 8080;
 /// The oldest toolchain the postgres store builds with: sqlx 0.9 declares rust-version 1.94.
@@ -52,13 +51,6 @@ pub enum Database {
     #[serde(rename = "none")]
     #[value(name = "none")]
     Memory,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Libc {
-    Glibc,
-    Musl,
 }
 
 /// The spelling of a choice on the command line, in values files and in the template: clap's
@@ -137,11 +129,11 @@ impl Database {
 }
 
 impl Debian {
-    /// The release number distroless names its images by (`cc-debian13`), from check's one
-    /// table of Debian releases.
+    /// The release number distroless names its images by (`cc-debian13`), from the one table
+    /// of Debian releases `check` reads too.
     pub fn number(self) -> u8 {
-        crate::check::images::debian_release(&choice_name(&self))
-            .expect("every Debian choice is in check's release table")
+        crate::vocabulary::debian_release(&choice_name(&self))
+            .expect("every Debian choice is in the release table")
             .number
     }
 }
@@ -414,9 +406,9 @@ mod tests {
     }
 
     #[test]
-    fn every_debian_choice_is_a_released_release_of_checks_table() {
+    fn every_debian_choice_is_a_released_release_of_the_table() {
         for debian in Debian::value_variants() {
-            let release = crate::check::images::debian_release(&choice_name(debian)).unwrap();
+            let release = crate::vocabulary::debian_release(&choice_name(debian)).unwrap();
             assert_eq!(release.number, debian.number());
             assert!(
                 release.released.is_some() && release.glibc.is_some(),
@@ -459,23 +451,13 @@ mod tests {
     }
 
     #[test]
-    fn the_pre_hook_and_check_pin_the_same_cargo_chef() {
+    fn the_pre_hook_pins_the_cargo_chef_check_asks_for() {
         let pre_hook = include_str!("../../template/pre-script.rhai");
         assert!(
             pre_hook.contains(&format!(
                 "let cargo_chef_version = \"{CARGO_CHEF_VERSION}\";"
             )),
             "template/pre-script.rhai pins another cargo-chef than CARGO_CHEF_VERSION"
-        );
-        let rule = crate::check::RULES
-            .iter()
-            .find(|rule| rule.fix.contains("cargo install cargo-chef"))
-            .expect("check has a cargo-chef pinning rule");
-        assert!(
-            rule.fix.contains(CARGO_CHEF_VERSION),
-            "{}'s fix pins another cargo-chef: {}",
-            rule.id,
-            rule.fix
         );
     }
 }

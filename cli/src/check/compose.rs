@@ -2,6 +2,7 @@
 //! look at, read once. serde-saphyr resolves merge keys (`<<: *defaults`) and anchors and
 //! gives every value its line.
 
+use crate::check::files::yaml_options;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 use serde_json::Value;
@@ -110,8 +111,18 @@ struct ServiceFields {
 }
 
 impl Compose {
+    /// Reads a compose file within `files::yaml_options`' caps; an empty one is an error, as
+    /// docker compose refuses it ("empty compose file").
     pub fn parse(text: &str) -> Result<Compose> {
-        let file: File = serde_saphyr::from_str(text).context("not a valid compose file")?;
+        let document: Value = serde_saphyr::from_str_with_options(text, yaml_options())
+            .context("it is not a valid compose file")?;
+        anyhow::ensure!(
+            !document.is_null(),
+            "it is empty, and docker compose refuses an empty compose file (\"empty compose \
+             file\"): give it a `services:` table, or remove it"
+        );
+        let file: File = serde_saphyr::from_str_with_options(text, yaml_options())
+            .context("it is not a valid compose file")?;
         let mut awaited = Vec::new();
         let mut services: Vec<Service> = file
             .services
@@ -400,6 +411,7 @@ mod tests {
     fn a_file_that_is_not_compose_is_an_error() {
         assert!(Compose::parse("services: [1, 2\n").is_err());
         assert!(Compose::parse("services:\n  app:\n    ports: 8080\n").is_err());
-        assert_eq!(Compose::parse("").unwrap(), Compose::default());
+        assert!(Compose::parse("").is_err(), "compose refuses an empty file");
+        assert!(Compose::parse("# only a comment\n").is_err());
     }
 }

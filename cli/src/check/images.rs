@@ -2,74 +2,7 @@
 //! release, shell, default user, CA certificates, the Rust toolchain of a builder, and whether
 //! its tag floats. Known families only; the rest is unknown, and unknown is never guessed.
 
-use crate::variants::Libc;
-
-/// A Debian release an image may be built on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DebianRelease {
-    pub codename: &'static str,
-    /// The number distroless names its images by (`cc-debian12`).
-    pub number: u8,
-    /// The glibc it ships, as (major, minor); `None` while it is not released.
-    pub glibc: Option<(u32, u32)>,
-    /// The day it became stable; `None` while it is testing.
-    pub released: Option<&'static str>,
-}
-
-/// Every Debian release an image tag may name, oldest first. Source: the Debian release pages
-/// (debian.org/releases/<codename>/) and the glibc package of each (packages.debian.org).
-/// The template offers the newest two stable ones (`variants::Debian`).
-pub const DEBIAN_RELEASES: [DebianRelease; 7] = [
-    DebianRelease {
-        codename: "stretch",
-        number: 9,
-        glibc: Some((2, 24)),
-        released: Some("2017-06-17"),
-    },
-    DebianRelease {
-        codename: "buster",
-        number: 10,
-        glibc: Some((2, 28)),
-        released: Some("2019-07-06"),
-    },
-    DebianRelease {
-        codename: "bullseye",
-        number: 11,
-        glibc: Some((2, 31)),
-        released: Some("2021-08-14"),
-    },
-    DebianRelease {
-        codename: "bookworm",
-        number: 12,
-        glibc: Some((2, 36)),
-        released: Some("2023-06-10"),
-    },
-    DebianRelease {
-        codename: "trixie",
-        number: 13,
-        glibc: Some((2, 41)),
-        released: Some("2025-08-09"),
-    },
-    DebianRelease {
-        codename: "forky",
-        number: 14,
-        glibc: None,
-        released: None,
-    },
-    DebianRelease {
-        codename: "duke",
-        number: 15,
-        glibc: None,
-        released: None,
-    },
-];
-
-/// The release a name or number stands for (`bookworm`, `12`).
-pub fn debian_release(word: &str) -> Option<&'static DebianRelease> {
-    DEBIAN_RELEASES
-        .iter()
-        .find(|release| release.codename == word || word.parse() == Ok(release.number))
-}
+pub use crate::vocabulary::{DEBIAN_RELEASES, DebianRelease, Libc, debian_release};
 
 /// The Debian release behind an official `rust:<version>` tag that names none: the image's
 /// default variant on the day the tag was last pushed (a `1.NN` tag stops moving when 1.NN+1
@@ -236,7 +169,46 @@ pub fn floating(reference: &str) -> Option<String> {
             "{reference} names only a major version, so every release changes it"
         ));
     }
+    if !names_a_release(name, tag) {
+        return Some(format!(
+            "{reference}: `{tag}` names only a variant of the image, not a release, so every \
+             release changes it"
+        ));
+    }
     None
+}
+
+/// Whether a tag names a release of some kind: a version (`7.2-alpine`, `v5`, `pg17-0.112.0`),
+/// a Debian or Ubuntu release by name (`trixie-slim`, `jammy`), a day or a commit; or a flavour
+/// (`nonroot`, `debug`, an architecture) of an image whose name carries its release
+/// (`cc-debian13`, `ubi9`); not any tag of such a name (`percona_xtradb_cluster_5_6:beta`).
+/// `alpine`, `slim`, `musl`, `e2e` alone name none: the tag follows the image's releases.
+fn names_a_release(name: &str, tag: &str) -> bool {
+    let words: Vec<&str> = tag.split(['-', '_', '.']).collect();
+    let versioned = |word: &&str| {
+        let digits = word.trim_start_matches(['v', 'V']);
+        digits.starts_with(|c: char| c.is_ascii_digit())
+    };
+    let commit = |word: &&str| {
+        word.len() >= 7
+            && word.chars().all(|c| c.is_ascii_hexdigit())
+            && word.chars().any(|c| c.is_ascii_digit())
+    };
+    let release_name = |word: &&str| {
+        debian_release(word).is_some() || UBUNTU.iter().any(|(_, codename, _)| codename == word)
+    };
+    // `nonroot`, `debug`, an architecture: a flavour of the release the image's name carries.
+    let flavour = |word: &&str| {
+        matches!(
+            *word,
+            "nonroot" | "debug" | "amd64" | "arm64" | "arm" | "s390x" | "ppc64le"
+        )
+    };
+    words
+        .iter()
+        .any(|word| versioned(word) || commit(word) || release_name(word))
+        || dated(tag)
+        || (words.iter().all(flavour) && name.chars().any(|c| c.is_ascii_digit()))
 }
 
 /// Why a `rust:` tag floats: no Rust version (`alpine`, `slim-bookworm`) or a major-only one.
@@ -473,6 +445,11 @@ mod tests {
             "ubuntu:rolling",
             "lukemathwalker/cargo-chef:latest-rust-1",
             "lukemathwalker/cargo-chef:latest-rust-slim-bookworm",
+            "redis:alpine",
+            "busybox:musl",
+            "registry.k8s.io/redis:e2e",
+            "quay.io/kuadrant/authorino-examples:talker-api",
+            "capttofu/percona_xtradb_cluster_5_6:beta",
         ] {
             assert!(floating(floats).is_some(), "{floats}");
         }
@@ -491,6 +468,12 @@ mod tests {
             "localhost:5000/app:1.2",
             "lukemathwalker/cargo-chef:latest-rust-1.80.1",
             "lukemathwalker/cargo-chef:0.1.73-rust-1.91.1-trixie",
+            "redis:7.2-alpine",
+            "gcr.io/google-samples/gb-frontend:v5",
+            "ubuntu:jammy",
+            "ghcr.io/documentdb/documentdb/documentdb-local:pg17-0.112.0",
+            "ghcr.io/org/app:sha-5f3a2b1",
+            "gcr.io/distroless/static-debian12:nonroot",
         ] {
             assert_eq!(floating(pinned), None, "{pinned}");
         }
@@ -533,14 +516,5 @@ mod tests {
         );
         assert!(facts("clux/muslrust:1.85.0-stable").static_openssl);
         assert!(!facts("clux/muslrust:stable").static_openssl);
-    }
-
-    #[test]
-    fn the_release_table_knows_buster_to_forky() {
-        for codename in ["buster", "bullseye", "bookworm", "trixie", "forky"] {
-            assert!(debian_release(codename).is_some(), "{codename}");
-        }
-        assert_eq!(debian_release("13").map(|r| r.codename), Some("trixie"));
-        assert_eq!(debian_release("forky").and_then(|r| r.glibc), None);
     }
 }

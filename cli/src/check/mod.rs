@@ -1,8 +1,12 @@
 //! `check`: a doctor for a Rust service's Dockerfile, Cargo.toml and compose file, whether or
 //! not this tool generated it. Each finding names its rule, file and line, why and fix.
 
+pub mod cargo;
 pub mod compose;
 pub mod dockerfile;
+pub mod files;
+pub mod finding;
+pub mod glob;
 pub mod ignore;
 pub mod images;
 pub mod kubernetes;
@@ -11,36 +15,9 @@ pub mod output;
 pub mod project;
 pub mod rules;
 
+pub use finding::{Finding, Severity};
 use project::Project;
-pub use rules::{RULES, Rule, Severity};
-use serde::Serialize;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub rule: String,
-    pub severity: Severity,
-    pub file: String,
-    pub line: usize,
-    /// What was found, specifically.
-    pub message: String,
-    pub why: String,
-    pub fix: String,
-}
-
-impl Finding {
-    /// A finding of one of our rules, at its default severity.
-    pub fn of(rule: &Rule, file: &str, line: usize, message: String) -> Finding {
-        Finding {
-            rule: rule.id.to_owned(),
-            severity: rule.severity,
-            file: file.to_owned(),
-            line,
-            message,
-            why: rule.why.to_owned(),
-            fix: rule.fix.to_owned(),
-        }
-    }
-}
+pub use rules::{RULES, Rule};
 
 /// Every finding for `project`, sorted by file, line and rule.
 pub fn check(project: &Project) -> Vec<Finding> {
@@ -60,6 +37,8 @@ pub struct CheckOptions {
 }
 
 /// Reads the project at `root` and returns every finding: the library's entry for `check`.
+/// A file that cannot be read is a finding of its own (CM028) and the rest is checked; it is
+/// an error only when nothing at all could be read.
 pub fn run(root: &std::path::Path, options: &CheckOptions) -> anyhow::Result<Vec<Finding>> {
     use anyhow::Context;
     anyhow::ensure!(
@@ -70,16 +49,28 @@ pub fn run(root: &std::path::Path, options: &CheckOptions) -> anyhow::Result<Vec
     let reading = || format!("while reading {}", root.display());
     let mut findings = Vec::new();
     let mut anything = false;
+    let mut unreadable = Vec::new();
     let mut built = false;
-    for context in project::build_contexts(root).with_context(reading)? {
+    let (contexts, unreadable_dockerfiles) = project::build_contexts(root).with_context(reading)?;
+    for context in contexts {
         let top = context.dir.is_empty();
         let dir = root.join(&context.dir);
         // Kubernetes manifests are looked for once, from the top, wherever they are.
-        let project = Project::load(&dir, context.dockerfiles, top).with_context(reading)?;
-        anything |= !project.dockerfiles.is_empty()
-            || project.cargo.is_some()
-            || !project.compose.is_empty()
-            || !project.kubernetes.is_empty();
+        let mut project = Project::load(&dir, context.dockerfiles, top).with_context(reading)?;
+        if top {
+            project
+                .unreadable
+                .extend(unreadable_dockerfiles.iter().cloned());
+        }
+        anything |= project.read_anything();
+        unreadable.extend(project.unreadable.iter().map(|file| {
+            let path = if top {
+                file.path.clone()
+            } else {
+                format!("{}/{}", context.dir, file.path)
+            };
+            format!("{path}: {}", file.reason)
+        }));
         let mut found = check(&project);
         if options.with_hadolint {
             for file in &project.dockerfiles {
@@ -87,7 +78,7 @@ pub fn run(root: &std::path::Path, options: &CheckOptions) -> anyhow::Result<Vec
             }
         }
         if options.build && !built && !project.dockerfiles.is_empty() {
-            found.extend(rules::build_and_prove(&project)?);
+            found.extend(rules::run_built(&project)?);
             built = true;
         }
         if !top {
@@ -97,11 +88,18 @@ pub fn run(root: &std::path::Path, options: &CheckOptions) -> anyhow::Result<Vec
         }
         findings.extend(found);
     }
-    anyhow::ensure!(
-        anything,
-        "{} has no Dockerfile, Cargo.toml, compose file or Kubernetes manifest to check",
-        root.display()
-    );
+    if !anything {
+        anyhow::ensure!(
+            unreadable.is_empty(),
+            "nothing in {} could be read:\n  {}",
+            root.display(),
+            unreadable.join("\n  ")
+        );
+        anyhow::bail!(
+            "{} has no Dockerfile, Cargo.toml, compose file or Kubernetes manifest to check",
+            root.display()
+        );
+    }
     findings.sort_by(|a, b| (&a.file, a.line, &a.rule).cmp(&(&b.file, b.line, &b.rule)));
     Ok(findings)
 }
@@ -148,11 +146,11 @@ fn hadolint(root: &std::path::Path, dockerfile: &str) -> anyhow::Result<Vec<Find
 /// Every Dockerfile rule on `text`, as the only Dockerfile of a project whose Cargo.toml builds
 /// `app` with a TLS client: what the fuzzer drives, so the rules are fuzzed with the model.
 pub fn check_dockerfile_text(text: &str) -> Vec<Finding> {
-    let mut cargo = project::Cargo::default();
+    let mut cargo = cargo::Cargo::default();
     cargo.bins.insert("app".to_owned());
     cargo.dependencies.insert(
         "reqwest".to_owned(),
-        project::Dependency {
+        cargo::Dependency {
             default_features: true,
             ..Default::default()
         },
@@ -172,6 +170,7 @@ pub fn check_dockerfile_text(text: &str) -> Vec<Finding> {
         code_ports: vec![(8080, "src/main.rs".to_owned(), 1)],
         kubernetes: Vec::new(),
         code_routes: Vec::new(),
+        unreadable: Vec::new(),
     };
     check(&project)
 }

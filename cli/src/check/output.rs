@@ -1,8 +1,8 @@
 //! Findings as text (grouped by file; colour only on a terminal), JSON, or SARIF 2.1.0 for
 //! GitHub code scanning.
 
-use super::Finding;
-use super::rules::{RULES, Severity};
+use super::finding::{Finding, Severity};
+use super::rules::RULES;
 use serde_json::json;
 use std::collections::BTreeMap;
 

@@ -6,6 +6,10 @@ alarms per 10 files.
     python3 cli/tests/check/real-world/measure.py CACHE [--check BIN] [--hadolint] [--trivy]
         [--details] [--json FILE] [--heldout | --corpus FILE ...]
 
+`--as-projects` (with `--sparse`: only the files at the repository's root and the entry's
+Dockerfile, the members missing, as in a sparse checkout) checks each entry's whole repository snapshot (the Dockerfile where it is, beside
+its Cargo.toml and every other file the cache keeps) instead of its context with the Dockerfile
+moved to the top, and scores the findings in the entry's context; an exit status 2 is an error.
 `--heldout` measures heldout.toml (files the rules were not tuned on) instead of corpus.toml;
 `--corpus` may be given more than once, and with two or more corpora the per-rule table puts
 them side by side.
@@ -53,13 +57,48 @@ def stage(entry, cache, into):
     (into / "Dockerfile").write_bytes((snapshot / entry["dockerfile"]).read_bytes())
 
 
-def run_check(binary, project):
+def stage_repository(entry, cache, into, sparse=False):
+    """The entry's whole snapshot, as a checkout of the project is: `check` is pointed at the
+    repository's root, with the Dockerfile where it is. `sparse` keeps only the files at the
+    root and the entry's Dockerfile, as a sparse checkout or a trimmed build context has them:
+    the workspace members are missing."""
+    snapshot = Path(cache) / entry["repo"].replace("/", "+") / entry["commit"]
+    if not snapshot.is_dir():
+        sys.exit(f"{entry['id']}: {snapshot} is missing; make the cache first (README.md)")
+    if not sparse:
+        shutil.copytree(snapshot, into, symlinks=True)
+        return
+    into.mkdir(parents=True)
+    for child in snapshot.iterdir():
+        if not child.is_dir():
+            shutil.copy2(child, into / child.name, follow_symlinks=False)
+    dockerfile = into / entry["dockerfile"]
+    dockerfile.parent.mkdir(parents=True, exist_ok=True)
+    if not dockerfile.exists():
+        shutil.copy2(snapshot / entry["dockerfile"], dockerfile)
+
+
+def in_context(entry, path):
+    """Whether a finding's file belongs to what the entry labels: its Dockerfile, the files at
+    its context's root (compose, ignore files, Cargo.toml) and the manifests below it."""
+    context = "" if entry["context"] in (".", "") else entry["context"].strip("/") + "/"
+    if path in (entry["dockerfile"], entry["dockerfile"] + ".dockerignore"):
+        return True
+    if not path.startswith(context):
+        return False
+    rest = path[len(context):]
+    return ("/" not in rest and not is_dockerfile(rest)) or rest.endswith("Cargo.toml")
+
+
+def run_check(binary, project, entry=None):
     result = subprocess.run(
         [binary, "check", str(project), "--format", "json"], capture_output=True, text=True
     )
     if result.returncode not in (0, 1):
         return None, result.stderr.strip().splitlines()[-1:] or ["exit %d" % result.returncode]
     findings = json.loads(result.stdout)["findings"]
+    if entry is not None:
+        findings = [f for f in findings if in_context(entry, f["file"])]
     return [(f["rule"], f"{f['file']}:{f['line']} {f['message']}") for f in findings], None
 
 
@@ -135,6 +174,10 @@ def main():
     parser.add_argument("--trivy", action="store_true", help="also run `trivy config` (on PATH)")
     parser.add_argument("--details", action="store_true", help="list every miss and false alarm")
     parser.add_argument("--json", help="write every tool's findings per entry to this file")
+    parser.add_argument("--as-projects", action="store_true",
+                        help="check each repository's root, the Dockerfile beside its Cargo.toml")
+    parser.add_argument("--sparse", action="store_true",
+                        help="with --as-projects: only the root's files and the Dockerfile, members missing")
     args = parser.parse_args()
 
     binary = args.check or str(HERE.parents[3] / "target" / "debug" / "cargo-microservice")
@@ -159,8 +202,12 @@ def run_entries(binary, cache, entries, args):
     with tempfile.TemporaryDirectory(prefix="real-world-") as scratch:
         for entry in entries:
             project = Path(scratch) / entry["id"]
-            stage(entry, cache, project)
-            found, error = run_check(binary, project)
+            if getattr(args, "as_projects", False):
+                stage_repository(entry, cache, project, getattr(args, "sparse", False))
+                found, error = run_check(binary, project, entry)
+            else:
+                stage(entry, cache, project)
+                found, error = run_check(binary, project)
             results["check"][entry["id"]] = found
             if error:
                 errors.append(f"{entry['id']}: check failed: {' '.join(error)}")
@@ -185,7 +232,7 @@ def print_details(misses, alarms):
 def side_by_side(binary, cache, corpora, details):
     """check alone on several corpora, one column group per corpus."""
     class Only:
-        hadolint = trivy = False
+        hadolint = trivy = as_projects = sparse = False
     scored = []
     for corpus in corpora:
         entries = tomllib.loads(Path(corpus).read_text())["entry"]
