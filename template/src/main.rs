@@ -1,15 +1,12 @@
+//! Platform: the template maintains this file, and `cargo microservice upgrade` updates it.
+//!
+//! The binary: serves, or probes itself (`healthcheck`){% if database == "postgres" %}, or migrates the database (`migrate`){% endif %}.
+
 use std::process::ExitCode;
 
-use {{crate_name}}::log_format::LogFormat;
-{%- if libc == "glibc" %}
-use {{crate_name}}::memory;
-{%- endif %}
-{%- if database == "postgres" %}
-use {{crate_name}}::migrate;
-{%- endif %}
+use {{crate_name}}::platform;
 use {{crate_name}}::{Application, Settings};
-use {{crate_name}}::{StoreSettings, UserStore};
-use {{crate_name}}::{healthcheck, logging};
+use {{crate_name}}::{Store, StoreSettings};
 {%- if base == "alpine" %}
 
 // musl's allocator serialises threads under load; mimalloc restores glibc-like throughput.
@@ -20,9 +17,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         None => serve(),
-        Some("healthcheck") => healthcheck::run(),
+        Some("healthcheck") => platform::healthcheck::run(),
 {%- if database == "postgres" %}
-        Some("migrate") => migrate::run(),
+        Some("migrate") => platform::migrate::run(),
         Some(other) => {
             eprintln!(
                 "error: unknown argument {other:?}; run with no argument to serve, `healthcheck` to probe /health, or `migrate` to apply the database migrations"
@@ -48,26 +45,25 @@ fn serve() -> ExitCode {
 {%- endif %}
     let settings = Settings::from_env();
     // With a bad LOG_FORMAT, the error that says so is logged in the default format.
-    logging::init(
-        settings
-            .as_ref()
-            .map_or_else(|_| LogFormat::for_stderr(), |settings| settings.log_format),
-    );
+    platform::logging::init(settings.as_ref().map_or_else(
+        |_| platform::log_format::LogFormat::for_stderr(),
+        |settings| settings.log_format,
+    ));
     let (settings, store_settings) =
         match settings.and_then(|settings| Ok((settings, StoreSettings::from_env()?))) {
             Ok(both) => both,
             Err(error) => {
                 log::error!("{error}");
-                logging::flush();
+                platform::logging::flush();
                 return ExitCode::FAILURE;
             }
         };
 {%- if libc == "glibc" %}
-    memory::return_freed_memory();
+    platform::memory::return_freed_memory();
 {%- endif %}
     let result = actix_web::rt::System::new().block_on(async {
-        let users = UserStore::new(&store_settings);
-        let application = Application::build(&settings, users)?;
+        let store = Store::new(&store_settings);
+        let application = Application::build(&settings, store)?;
         log::info!(
             "listening on {}:{} (admin and metrics on port {}, version {})",
             settings.host,
@@ -91,6 +87,6 @@ fn serve() -> ExitCode {
             ExitCode::FAILURE
         }
     };
-    logging::flush();
+    platform::logging::flush();
     code
 }

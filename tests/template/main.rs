@@ -542,6 +542,131 @@ fn every_rendered_project_passes_fmt_clippy_and_its_own_tests() {
     }
 }
 
+/// The service README's "Add a resource", followed as written: each step read from the rendered
+/// file ("Create `path`:", "In `path`, below the line `...`, add:", "Run:"), applied in order to
+/// a fresh project of each store, which then passes fmt, clippy and its tests, the new
+/// resource's among them.
+#[test]
+fn the_readmes_add_a_resource_steps_give_a_resource_that_passes_fmt_clippy_and_its_tests() {
+    let Some(_) = rendered() else { return };
+    if require_server().is_none() {
+        return;
+    }
+    for database in [Database::Postgres, Database::Memory] {
+        let variant = Variant {
+            base: Base::Distroless,
+            debian: Some(Debian::Trixie),
+            database,
+        };
+        let root = scratch_dir(&format!("add-a-resource-{database}"));
+        run_ok(&mut cargo_generate(
+            &root,
+            "add-a-resource",
+            &values_file_args(&variant),
+        ));
+        let project = root.join("add-a-resource");
+        let readme = std::fs::read_to_string(project.join("README.md")).unwrap();
+        let started = Instant::now();
+
+        let steps = follow_add_a_resource(&readme, &project);
+
+        assert!(steps >= 6, "{database}: only {steps} steps were followed");
+        run_ok(&mut cargo_in(&project, &["fmt", "--check"]));
+        run_ok(&mut cargo_in(
+            &project,
+            &[
+                "clippy",
+                "--locked",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ));
+        let tests = run_ok(&mut cargo_in(&project, &["test", "--locked"]));
+        let summary = String::from_utf8_lossy(&tests.stdout);
+        for test in [
+            "test notes::a_created_note_is_read_back_at_its_location ... ok",
+            "test notes::a_note_that_is_not_there_is_a_json_404 ... ok",
+        ] {
+            assert!(summary.contains(test), "{database}: {summary}");
+        }
+        note(&format!(
+            "{database}: the README's {steps} steps to add a resource, then fmt, clippy and tests, in {:.1} s",
+            started.elapsed().as_secs_f64()
+        ));
+    }
+}
+
+/// Applies every step of the README's "## Add a resource" to `project`; returns how many.
+fn follow_add_a_resource(readme: &str, project: &std::path::Path) -> usize {
+    let section = readme
+        .split_once("\n## Add a resource\n")
+        .expect("the README has an \"Add a resource\" section")
+        .1;
+    let section = section.split("\n## ").next().unwrap();
+    let mut prose = String::new();
+    let mut lines = section.lines();
+    let mut applied = 0;
+    while let Some(line) = lines.next() {
+        if !line.starts_with("```") {
+            prose.push_str(line.trim());
+            prose.push(' ');
+            continue;
+        }
+        let block: Vec<&str> = lines
+            .by_ref()
+            .take_while(|line| !line.starts_with("```"))
+            .collect();
+        // The instruction is the last sentence before the block.
+        let instruction = prose
+            .rsplit(". ")
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let quoted: Vec<&str> = instruction.split('`').skip(1).step_by(2).collect();
+        if instruction.starts_with("Run:") {
+            for command in &block {
+                let mut shell = clean_command("sh");
+                shell
+                    .args(["-c", command])
+                    .current_dir(project)
+                    .env("CARGO_TARGET_DIR", shared_target_dir())
+                    .env("DATABASE_URL", server_url());
+                run_ok(&mut shell);
+            }
+        } else if instruction.contains("below the line") {
+            let (path, anchor) = (quoted[0], quoted[1]);
+            let file = project.join(path);
+            let text = std::fs::read_to_string(&file).unwrap();
+            let mut out = Vec::new();
+            let mut found = false;
+            for line in text.lines() {
+                out.push(line.to_owned());
+                if !found && line.trim() == anchor {
+                    out.extend(block.iter().map(|line| line.to_string()));
+                    found = true;
+                }
+            }
+            assert!(found, "{path} has no line `{anchor}`");
+            std::fs::write(&file, out.join("\n") + "\n").unwrap();
+        } else if let Some(path) = quoted
+            .first()
+            .filter(|_| instruction.starts_with("Create `"))
+        {
+            let file = project.join(path);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(&file, block.join("\n") + "\n").unwrap();
+        } else {
+            panic!("a code block after a sentence that is no step: {instruction:?}");
+        }
+        applied += 1;
+        prose.clear();
+    }
+    applied
+}
+
 #[test]
 fn the_service_honours_rust_log_and_stops_cleanly_on_sigterm() {
     let Some(binary) = first_variant_binary() else {

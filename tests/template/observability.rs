@@ -396,7 +396,7 @@ fn a_panic_in_the_release_binary_is_logged_after_every_line_before_it() {
         "{panic}"
     );
     assert!(
-        panic["location"].as_str().unwrap().contains("routes.rs"),
+        panic["location"].as_str().unwrap().contains("http.rs"),
         "{panic}"
     );
 }

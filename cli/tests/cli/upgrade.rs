@@ -43,6 +43,87 @@ fn git(project: &Path, args: &[&str]) -> std::process::Output {
     )
 }
 
+/// The files the template's move of its platform into `src/platform/` (0.4.0) rewrites where
+/// the fixture's team edited them: the two conflicts the fixture's upgrade meets.
+const RESTRUCTURED: [&str; 2] = ["src/lib.rs", "src/routes.rs"];
+
+/// Each conflict of `text` settled on the template's side (between `=======` and `>>>>>>>`).
+fn theirs_side(text: &str) -> String {
+    let mut out = String::new();
+    let mut side = "common";
+    for line in text.split_inclusive('\n') {
+        side = match (side, line) {
+            (_, l) if l.starts_with("<<<<<<< ") => "yours",
+            (_, l) if l.starts_with("||||||| ") => "base",
+            ("base" | "yours", "=======\n") => "theirs",
+            (_, l) if l.starts_with(">>>>>>> ") => "common",
+            (side, line) => {
+                if side == "common" || side == "theirs" {
+                    out.push_str(line);
+                }
+                side
+            }
+        };
+    }
+    out
+}
+
+/// Resolves the two conflicts as the fixture's team would: the template's new `src/lib.rs` and
+/// `src/routes.rs`, with its `greetings` module and route added back the new way.
+fn resolve_the_platform_move(project: &Path) {
+    let lib = theirs_side(&read(project, "src/lib.rs")).replacen(
+        "pub mod platform;\n",
+        "pub mod greetings;\npub mod platform;\n",
+        1,
+    );
+    let routes = theirs_side(&read(project, "src/routes.rs"))
+        .replacen(
+            "use actix_web::web;\n",
+            "use crate::platform::http::method_not_allowed;\nuse actix_web::web;\n",
+            1,
+        )
+        .replacen(
+            "    crate::users::routes(cfg);\n",
+            "    crate::users::routes(cfg);\n    cfg.service(\n        web::resource(\"/greetings/{name}\")\n            .route(web::get().to(crate::greetings::greet))\n            .default_service(web::to(|| method_not_allowed(\"GET\"))),\n    );\n",
+            1,
+        );
+    std::fs::write(project.join("src/lib.rs"), lib).unwrap();
+    std::fs::write(project.join("src/routes.rs"), routes).unwrap();
+}
+
+/// The conflicts an upgrade's summary lists.
+fn conflicts(output: &std::process::Output) -> Vec<String> {
+    stdout(output)
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("conflict  "))
+        .map(|rest| rest.split(' ').next().unwrap().to_owned())
+        .collect()
+}
+
+/// Upgrades the fixture as its team does: the two conflicts of the platform's move, resolved,
+/// and `upgrade` run again to finish.
+fn upgrade_resolving_the_platform_move(project: &Path) -> std::process::Output {
+    let first = upgrade(project, &[]);
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&first),
+        stderr(&first)
+    );
+    assert_eq!(conflicts(&first), RESTRUCTURED, "{}", stdout(&first));
+    resolve_the_platform_move(project);
+    let second = upgrade(project, &[]);
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&second),
+        stderr(&second)
+    );
+    first
+}
+
 /// The project as a team keeps it: a repository with everything committed.
 fn committed(project: &Path) {
     git(project, &["init", "--quiet"]);
@@ -114,14 +195,28 @@ fn the_fixture_upgrades_keeping_every_team_edit_and_taking_every_template_change
 
     let output = upgrade(&project, &[]);
 
+    // Only the two files the team edited and the template rewrote conflict.
     assert_eq!(
         output.status.code(),
-        Some(0),
+        Some(1),
         "{}{}",
         stdout(&output),
         stderr(&output)
     );
+    assert_eq!(conflicts(&output), RESTRUCTURED, "{}", stdout(&output));
     let after = read_tree(&project);
+    for path in RESTRUCTURED {
+        assert!(read(&project, path).contains("<<<<<<< yours\n"), "{path}");
+    }
+    resolve_the_platform_move(&project);
+    let finished = upgrade(&project, &[]);
+    assert_eq!(
+        finished.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&finished),
+        stderr(&finished)
+    );
     // The team's edits.
     assert!(read(&project, "src/greetings.rs").contains("pub async fn greet"));
     assert!(read(&project, "src/routes.rs").contains("/greetings/{name}"));
@@ -135,15 +230,29 @@ fn the_fixture_upgrades_keeping_every_team_edit_and_taking_every_template_change
         !project.join(".trivyignore").exists(),
         "a deleted file came back"
     );
-    // The template's changes: every file the team left alone is the new template's.
+    // The template's changes: every file the team left alone is the new template's, at its
+    // new path where the template moved it.
+    let renames = renames_since_0_1_0();
     for (path, theirs) in &renders.theirs {
-        if path == "Cargo.lock" {
+        let old = renames
+            .iter()
+            .find(|(_, new)| new == path)
+            .map_or(path.as_str(), |(old, _)| old.as_str());
+        if path == "Cargo.lock" || !ours.contains_key(old) {
             continue;
         }
-        if renders.base.get(path) == ours.get(path) && ours.contains_key(path) {
+        if renders.base.get(old) == ours.get(old) {
             assert!(
                 after.get(path) == Some(theirs),
                 "{path} is not the template's new version"
+            );
+        }
+    }
+    for (old, new) in &renames {
+        if renders.theirs.contains_key(new) && ours.contains_key(old) {
+            assert!(
+                !after.contains_key(old),
+                "{old} was left behind by its move to {new}"
             );
         }
     }
@@ -189,6 +298,22 @@ fn the_fixture_upgrades_keeping_every_team_edit_and_taking_every_template_change
     );
 }
 
+/// Every path the template moved since 0.1.0, as `versions.toml` records them (old, new).
+fn renames_since_0_1_0() -> Vec<(String, String)> {
+    read(&repo_root(), "cli/template-versions/versions.toml")
+        .lines()
+        .filter_map(|line| {
+            let (old, new) = line.split_once(" = ")?;
+            old.starts_with('"').then(|| {
+                (
+                    old.trim_matches('"').to_owned(),
+                    new.trim_matches('"').to_owned(),
+                )
+            })
+        })
+        .collect()
+}
+
 fn current_version() -> String {
     let versions = read(&repo_root(), "cli/template-versions/versions.toml");
     versions
@@ -203,8 +328,7 @@ fn current_version() -> String {
 #[test]
 fn a_second_upgrade_writes_nothing() {
     let project = fixture("upgrade-twice");
-    let first = upgrade(&project, &[]);
-    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    upgrade_resolving_the_platform_move(&project);
     let before = fingerprint(&project);
 
     let second = upgrade(&project, &[]);
@@ -231,7 +355,7 @@ fn an_overlapping_edit_is_a_conflict_with_markers_exit_1_and_a_rerun_finishes() 
     let (path, line) = renders
         .theirs
         .iter()
-        .filter(|(path, _)| path.ends_with(".rs"))
+        .filter(|(path, _)| path.ends_with(".rs") && !RESTRUCTURED.contains(&path.as_str()))
         .find_map(|(path, theirs)| {
             let base = String::from_utf8(renders.base.get(path)?.clone()).ok()?;
             let theirs = String::from_utf8(theirs.clone()).ok()?;
@@ -296,6 +420,7 @@ fn an_overlapping_edit_is_a_conflict_with_markers_exit_1_and_a_rerun_finishes() 
         })
         .collect();
     std::fs::write(project.join(&path), &resolved).unwrap();
+    resolve_the_platform_move(&project);
     let rerun = upgrade(&project, &[]);
 
     assert_eq!(
@@ -321,15 +446,16 @@ fn a_file_the_team_deleted_stays_deleted_even_when_the_template_changed_it() {
         .theirs
         .iter()
         .find(|(path, theirs)| {
-            *path != "Cargo.lock" && renders.base.get(*path).is_some_and(|base| base != *theirs)
+            *path != "Cargo.lock"
+                && !RESTRUCTURED.contains(&path.as_str())
+                && renders.base.get(*path).is_some_and(|base| base != *theirs)
         })
         .map(|(path, _)| path.clone())
         .expect("the template changed some file since 0.1.0");
     std::fs::remove_file(project.join(&changed)).unwrap();
 
-    let output = upgrade(&project, &[]);
+    let output = upgrade_resolving_the_platform_move(&project);
 
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(!project.join(&changed).exists(), "{changed} came back");
     assert!(
         stdout(&output).contains(&format!(
@@ -346,13 +472,15 @@ fn a_file_the_team_deleted_stays_deleted_even_when_the_template_changed_it() {
 #[test]
 fn an_answer_that_drops_or_adds_a_file_the_team_touched_is_a_conflict() {
     let project = fixture("upgrade-drops-store");
-    let upgraded = upgrade(&project, &[]);
-    assert_eq!(upgraded.status.code(), Some(0), "{}", stderr(&upgraded));
-    let store = format!("{}// the team's query\n", read(&project, "src/postgres.rs"));
-    std::fs::write(project.join("src/postgres.rs"), &store).unwrap();
+    upgrade_resolving_the_platform_move(&project);
+    let store_tests = format!(
+        "{}// the team's test of a query\n",
+        read(&project, "tests/api/postgres.rs")
+    );
+    std::fs::write(project.join("tests/api/postgres.rs"), &store_tests).unwrap();
     std::fs::write(
-        project.join("src/in_memory.rs"),
-        "// the team's own cache\n",
+        project.join("tests/api/in_memory.rs"),
+        "// the team's own cache tests\n",
     )
     .unwrap();
 
@@ -368,17 +496,52 @@ fn an_answer_that_drops_or_adds_a_file_the_team_touched_is_a_conflict() {
     let plan = stdout(&output);
     assert!(
         plan.contains(
-            "conflict  src/postgres.rs (the template no longer has it, and you changed it"
+            "conflict  tests/api/postgres.rs (the template no longer has it, and you changed it"
         ),
         "{plan}"
     );
-    assert!(plan.contains("conflict  src/in_memory.rs"), "{plan}");
-    assert_eq!(read(&project, "src/postgres.rs"), store);
-    assert!(read(&project, "src/in_memory.rs").contains("<<<<<<< yours\n// the team's own cache"));
+    assert!(plan.contains("conflict  tests/api/in_memory.rs"), "{plan}");
+    assert_eq!(read(&project, "tests/api/postgres.rs"), store_tests);
     assert!(
-        !project.join("src/migrate.rs").exists(),
+        read(&project, "tests/api/in_memory.rs")
+            .contains("<<<<<<< yours\n// the team's own cache tests")
+    );
+    assert!(
+        !project.join("src/platform/migrate.rs").exists(),
         "an untouched dropped file stays"
     );
+}
+
+/// A file the template moved (0.4.0: `src/logging.rs` into `src/platform/`) carries the team's
+/// edit to its new path, and the old path is gone.
+#[test]
+fn a_team_edit_inside_a_moved_file_follows_it_to_its_new_path() {
+    let project = fixture("upgrade-moved");
+    let edited = read(&project, "src/logging.rs").replacen(
+        "const CLIENT_ERRORS_PER_WINDOW: u32 = 20;",
+        "const CLIENT_ERRORS_PER_WINDOW: u32 = 50;",
+        1,
+    );
+    assert!(edited.contains("= 50;"));
+    std::fs::write(project.join("src/logging.rs"), edited).unwrap();
+
+    let output = upgrade_resolving_the_platform_move(&project);
+
+    assert!(
+        stdout(&output).contains("moved     src/logging.rs -> src/platform/logging.rs"),
+        "{}",
+        stdout(&output)
+    );
+    let moved = read(&project, "src/platform/logging.rs");
+    assert!(
+        moved.contains("const CLIENT_ERRORS_PER_WINDOW: u32 = 50;"),
+        "{moved}"
+    );
+    assert!(
+        moved.starts_with("//! Platform: the template maintains this file"),
+        "{moved}"
+    );
+    assert!(!project.join("src/logging.rs").exists());
 }
 
 /// Copier #2386: no `.rej`, `.orig` or backup file is left beside the merged ones, after a
@@ -386,17 +549,24 @@ fn an_answer_that_drops_or_adds_a_file_the_team_touched_is_a_conflict() {
 #[test]
 fn no_rej_orig_or_backup_file_is_ever_left() {
     let project = fixture("upgrade-leftovers");
+    let left = |when: &str| {
+        for pattern in [".rej", ".orig", ".cargo-microservice-", ".bak"] {
+            assert!(
+                leftovers(&project, pattern).is_empty(),
+                "{when}: {pattern}: {:?}",
+                leftovers(&project, pattern)
+            );
+        }
+    };
 
-    let output = upgrade(&project, &[]);
+    let conflicted = upgrade(&project, &[]);
+    left("with conflicts");
+    resolve_the_platform_move(&project);
+    let finished = upgrade(&project, &[]);
 
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    for pattern in [".rej", ".orig", ".cargo-microservice-", ".bak"] {
-        assert!(
-            leftovers(&project, pattern).is_empty(),
-            "{pattern}: {:?}",
-            leftovers(&project, pattern)
-        );
-    }
+    assert_eq!(conflicted.status.code(), Some(1), "{}", stderr(&conflicted));
+    assert_eq!(finished.status.code(), Some(0), "{}", stderr(&finished));
+    left("finished");
 }
 
 /// cruft #44, #47, #206, #287: the old render must be rebuilt (here offline, from the CLI's
@@ -405,8 +575,7 @@ fn no_rej_orig_or_backup_file_is_ever_left() {
 #[test]
 fn the_old_render_is_rebuilt_offline_and_a_record_that_does_not_match_is_refused() {
     let project = fixture("upgrade-offline");
-    let upgraded = upgrade(&project, &[]);
-    assert_eq!(upgraded.status.code(), Some(0), "{}", stderr(&upgraded));
+    upgrade_resolving_the_platform_move(&project);
     // Now a project with hashes recorded: a tampered one must not merge against a wrong base.
     let record = read(&project, ".cargo-microservice.toml");
     let (line, _) = record
@@ -439,7 +608,8 @@ fn dry_run_prints_the_plan_and_a_diff_and_check_says_behind_writing_nothing() {
     let dry = upgrade(&project, &["--dry-run", "--diff"]);
     let check = upgrade(&project, &["--check"]);
 
-    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    // As the upgrade itself would: 1, for the two conflicts of the platform's move.
+    assert_eq!(dry.status.code(), Some(1), "{}", stderr(&dry));
     let plan = stdout(&dry);
     assert!(plan.contains("Would upgrade"), "{plan}");
     assert!(plan.contains("Nothing was written (--dry-run)."), "{plan}");
@@ -535,8 +705,7 @@ fn adopt_records_what_a_cargo_generate_project_was_made_from_and_then_it_upgrade
     let mut after = fingerprint(&project);
     after.remove(".cargo-microservice.toml");
     assert_eq!(after, before, "adopt wrote something besides its record");
-    let upgraded = upgrade(&project, &[]);
-    assert_eq!(upgraded.status.code(), Some(0), "{}", stderr(&upgraded));
+    upgrade_resolving_the_platform_move(&project);
     assert!(read(&project, "src/greetings.rs").contains("greet"));
 }
 
@@ -562,7 +731,9 @@ fn a_dirty_work_tree_is_refused_unless_allowed() {
     );
     assert_unchanged(&project, &before, "dirty tree");
     let allowed = upgrade(&project, &["--allow-dirty"]);
-    assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));
+    // It ran: only the two conflicts of the platform's move stop it.
+    assert_eq!(allowed.status.code(), Some(1), "{}", stderr(&allowed));
+    assert_eq!(conflicts(&allowed), RESTRUCTURED);
 }
 
 #[test]
@@ -621,14 +792,7 @@ fn cargo_in(project: &Path, args: &[&str]) -> Command {
 
 fn upgraded_fixture(name: &str) -> PathBuf {
     let project = fixture(name);
-    let output = upgrade(&project, &[]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&output),
-        stderr(&output)
-    );
+    upgrade_resolving_the_platform_move(&project);
     project
 }
 

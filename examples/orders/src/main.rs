@@ -1,17 +1,18 @@
+//! Platform: the template maintains this file, and `cargo microservice upgrade` updates it.
+//!
+//! The binary: serves, or probes itself (`healthcheck`), or migrates the database (`migrate`).
+
 use std::process::ExitCode;
 
-use orders::log_format::LogFormat;
-use orders::memory;
-use orders::migrate;
+use orders::platform;
 use orders::{Application, Settings};
-use orders::{StoreSettings, UserStore};
-use orders::{healthcheck, logging};
+use orders::{Store, StoreSettings};
 
 fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         None => serve(),
-        Some("healthcheck") => healthcheck::run(),
-        Some("migrate") => migrate::run(),
+        Some("healthcheck") => platform::healthcheck::run(),
+        Some("migrate") => platform::migrate::run(),
         Some(other) => {
             eprintln!(
                 "error: unknown argument {other:?}; run with no argument to serve, `healthcheck` to probe /health, or `migrate` to apply the database migrations"
@@ -29,24 +30,23 @@ fn serve() -> ExitCode {
     let _ = dotenvy::dotenv();
     let settings = Settings::from_env();
     // With a bad LOG_FORMAT, the error that says so is logged in the default format.
-    logging::init(
-        settings
-            .as_ref()
-            .map_or_else(|_| LogFormat::for_stderr(), |settings| settings.log_format),
-    );
+    platform::logging::init(settings.as_ref().map_or_else(
+        |_| platform::log_format::LogFormat::for_stderr(),
+        |settings| settings.log_format,
+    ));
     let (settings, store_settings) =
         match settings.and_then(|settings| Ok((settings, StoreSettings::from_env()?))) {
             Ok(both) => both,
             Err(error) => {
                 log::error!("{error}");
-                logging::flush();
+                platform::logging::flush();
                 return ExitCode::FAILURE;
             }
         };
-    memory::return_freed_memory();
+    platform::memory::return_freed_memory();
     let result = actix_web::rt::System::new().block_on(async {
-        let users = UserStore::new(&store_settings);
-        let application = Application::build(&settings, users)?;
+        let store = Store::new(&store_settings);
+        let application = Application::build(&settings, store)?;
         log::info!(
             "listening on {}:{} (admin and metrics on port {}, version {})",
             settings.host,
@@ -70,6 +70,6 @@ fn serve() -> ExitCode {
             ExitCode::FAILURE
         }
     };
-    logging::flush();
+    platform::logging::flush();
     code
 }

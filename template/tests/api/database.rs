@@ -7,7 +7,8 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use {{crate_name}}::{StoreSettings, postgres};
+use {{crate_name}}::StoreSettings;
+use {{crate_name}}::platform::database;
 
 const NO_SERVER: &str = "the API tests need PostgreSQL: DATABASE_URL (in the environment or in \
     .env) must name a server whose user may create databases. With this project's compose file: \
@@ -52,7 +53,7 @@ impl TestDatabase {
     /// Creates a database of its own and migrates it.
     pub fn create() -> Self {
         let database = Self::create_empty();
-        block_on(postgres::migrate(
+        block_on(database::migrate(
             &database.store_settings(),
             Duration::ZERO,
         ))

@@ -17,7 +17,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use {{crate_name}}::{Application, Settings};
-use {{crate_name}}::{StoreSettings, UserStore};
+use {{crate_name}}::{Store, StoreSettings};
 
 pub struct TestApp {
     pub address: SocketAddr,
@@ -85,9 +85,9 @@ pub fn spawn_app_with_store(settings: Settings, store: StoreSettings) -> TestApp
     let (port_tx, port_rx) = mpsc::channel();
     thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let users = UserStore::new(&store);
+            let store = Store::new(&store);
             let application =
-                Application::build(&settings, users).expect("the app binds a free port");
+                Application::build(&settings, store).expect("the app binds a free port");
             port_tx
                 .send((application.port(), application.admin_port()))
                 .unwrap();

@@ -11,8 +11,10 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use orders::{Settings, healthcheck};
-use orders::{routes, users};
+use orders::Settings;
+use orders::platform::healthcheck;
+use orders::platform::http;
+use orders::users;
 
 #[test]
 fn health_reports_healthy_with_the_crate_version() {
@@ -249,7 +251,7 @@ fn a_body_that_is_not_json_is_a_json_415() {
 #[test]
 fn an_over_long_target_is_a_json_414() {
     let app = spawn_app();
-    let path = format!("/users/{}", "1".repeat(routes::MAX_TARGET_BYTES));
+    let path = format!("/users/{}", "1".repeat(http::MAX_TARGET_BYTES));
 
     let response = app.get(&path);
 

@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use orders::{StoreSettings, postgres};
+use orders::StoreSettings;
+use orders::platform::database;
 
 const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(500);
 /// What a loaded test machine may add to a bound before the test calls it broken.
@@ -319,7 +320,7 @@ fn migrations_from_several_processes_at_once_all_succeed_and_apply_once() {
     let runs: Vec<_> = (0..4)
         .map(|_| {
             let settings = database.store_settings();
-            thread::spawn(move || block_on(postgres::migrate(&settings, Duration::ZERO)))
+            thread::spawn(move || block_on(database::migrate(&settings, Duration::ZERO)))
         })
         .collect();
     let results: Vec<_> = runs.into_iter().map(|run| run.join().unwrap()).collect();
@@ -334,7 +335,7 @@ fn migrations_from_several_processes_at_once_all_succeed_and_apply_once() {
             .await
             .unwrap()
     });
-    assert_eq!(applied, postgres::MIGRATOR.iter().count() as i64);
+    assert_eq!(applied, database::MIGRATOR.iter().count() as i64);
 }
 
 #[test]

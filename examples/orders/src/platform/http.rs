@@ -1,0 +1,171 @@
+//! Platform: the template maintains this file, and `cargo microservice upgrade` updates it.
+//!
+//! What every service answers whatever its resources: the probes, `/metrics`, JSON for a path
+//! no route matches and for a method a path does not take, and the bounds every request on the
+//! main listener is held to. The resources' routes are the team's: `src/routes.rs`.
+
+use super::connection::Drain;
+use super::error::ApiError;
+use crate::store::Store;
+use actix_http::ConnectionType;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::rt::time::{Sleep, sleep};
+use actix_web::web::Bytes;
+use actix_web::{HttpMessage, HttpResponse, web};
+use futures_core::Stream;
+use serde::Serialize;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// The longest request target accepted; a longer one is answered 414.
+pub const MAX_TARGET_BYTES: usize = 8 * 1024;
+
+/// Registers the admin listener's routes: the probes, and the metrics, which only monitoring
+/// reads (a flood of the main port cannot blind it, and clients never see them).
+pub fn configure_admin(cfg: &mut web::ServiceConfig) {
+    cfg.configure(configure_probes).service(
+        web::resource("/metrics")
+            .route(web::get().to(super::metrics::serve))
+            .default_service(web::to(|| method_not_allowed("GET"))),
+    );
+}
+
+/// Compiled in only with the `panic-route` feature, for the test that proves the panic hook
+/// writes every buffered log line, and the panic, before `panic = "abort"` ends the process.
+#[cfg(feature = "panic-route")]
+async fn panic_on_purpose() -> HttpResponse {
+    panic!("panic requested through GET /panic")
+}
+
+/// Registers the platform's routes on the main listener, beside the resources': the probes and,
+/// with the `panic-route` feature, the route that panics on purpose.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    configure_probes(cfg);
+    #[cfg(feature = "panic-route")]
+    cfg.route("/panic", web::get().to(panic_on_purpose));
+}
+
+/// Registers the probes: the admin listener serves these, and the main listener serves them too
+/// for load balancers that check the port they send traffic to.
+fn configure_probes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/health")
+            .route(web::get().to(health))
+            .route(web::head().to(health))
+            .default_service(web::to(|| method_not_allowed("GET, HEAD"))),
+    )
+    .service(
+        web::resource("/ready")
+            .route(web::get().to(ready))
+            .route(web::head().to(ready))
+            .default_service(web::to(|| method_not_allowed("GET, HEAD"))),
+    );
+}
+
+/// Refuses an over-long target (414), gives the body, when there is one, `request_timeout` to
+/// arrive (actix-http's own timer covers only the head), and closes the connection after the
+/// response once the service drains.
+pub async fn within_request_bounds(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    request_timeout: Duration,
+    drain: Drain,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |target| target.as_str().len());
+    if target > MAX_TARGET_BYTES {
+        return Err(ApiError::UriTooLong {
+            limit: MAX_TARGET_BYTES,
+        }
+        .into());
+    }
+    let headers = request.headers();
+    if headers.contains_key(header::CONTENT_LENGTH)
+        || headers.contains_key(header::TRANSFER_ENCODING)
+    {
+        let body = request.take_payload();
+        request.set_payload(Payload::Stream {
+            payload: Box::pin(BodyDeadline {
+                body,
+                deadline: Box::pin(sleep(request_timeout)),
+            }),
+        });
+    }
+    let mut response = next.call(request).await?;
+    if drain.has_started() {
+        response
+            .response_mut()
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
+    }
+    Ok(response)
+}
+
+/// A request body that fails with `TimedOut` once its deadline passes.
+struct BodyDeadline {
+    body: Payload,
+    deadline: Pin<Box<Sleep>>,
+}
+
+impl Stream for BodyDeadline {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if let Poll::Ready(chunk) = Pin::new(&mut this.body).poll_next(cx) {
+            return Poll::Ready(chunk);
+        }
+        match this.deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(PayloadError::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the request body did not arrive within REQUEST_TIMEOUT",
+            ))))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+}
+
+/// Liveness: the process is up and serving. It never asks the database, so an outage of the
+/// database does not get the service restarted.
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(Health {
+        status: "healthy",
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// Readiness: 200 when the store can serve (with PostgreSQL: the database answers `SELECT 1`),
+/// 503 with the reason while it cannot.
+async fn ready(store: web::Data<Store>) -> HttpResponse {
+    match store.ready().await {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
+        Err(error) => HttpResponse::ServiceUnavailable().json(serde_json::json!({
+            "status": "not_ready",
+            "error": error.code(),
+            "reason": error.reason(),
+        })),
+    }
+}
+
+/// Answers a method the path does not take: 405, with `Allow`.
+pub async fn method_not_allowed(allow: &'static str) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed { allow })
+}
+
+/// The fallback for every path no route matches.
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
