@@ -67,12 +67,16 @@ pub fn render(
 pub fn staging_dir() -> Result<tempfile::TempDir, UserError> {
     let dir = std::env::temp_dir();
     // The OS's words, without the path tempfile tried (it is gone by the time anyone reads it).
-    let refused = |error: std::io::Error| UserError::Staging {
-        dir: dir.clone(),
-        why: error.raw_os_error().map_or_else(
-            || error.kind().to_string(),
-            |code| std::io::Error::from_raw_os_error(code).to_string(),
-        ),
+    let refused = |error: std::io::Error| match error.kind() {
+        // Not the directory's fault: the process may not write a file that large anywhere.
+        std::io::ErrorKind::FileTooLarge => UserError::FileSizeLimit,
+        _ => UserError::Staging {
+            dir: dir.clone(),
+            why: error.raw_os_error().map_or_else(
+                || error.kind().to_string(),
+                |code| std::io::Error::from_raw_os_error(code).to_string(),
+            ),
+        },
     };
     let staging = tempfile::Builder::new()
         .prefix("cargo-microservice-")

@@ -132,6 +132,11 @@ pub enum UserError {
     Staging { dir: PathBuf, why: String },
 
     #[error(
+        "a file-size limit (ulimit -f) stops this run from writing the files a project needs (File too large): raise it, e.g. `ulimit -f unlimited`, and run again"
+    )]
+    FileSizeLimit,
+
+    #[error(
         "values file {path} is not a regular file: pass a TOML file with a [values] table (see examples/)"
     )]
     ValuesFileNotRegular { path: PathBuf },

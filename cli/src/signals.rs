@@ -47,8 +47,14 @@ pub struct Watch {
     shared: Arc<Shared>,
     handle: Handle,
     thread: Option<JoinHandle<()>>,
-    /// The SIGXFSZ action, which turns a file-size limit into a failed write.
-    actions: Vec<SigId>,
+}
+
+/// Past a file-size limit (RLIMIT_FSIZE) the kernel kills a writer with SIGXFSZ; with a
+/// handler the write fails instead (EFBIG), and the command says so and undoes what it did.
+/// For the whole run of the binary: its first write (the check that `$TMPDIR` has room) comes
+/// before any command starts watching for signals.
+pub fn fail_writes_past_a_file_size_limit() -> std::io::Result<SigId> {
+    signal_hook::flag::register(SIGXFSZ, Arc::new(AtomicBool::new(false)))
 }
 
 impl Watch {
@@ -85,17 +91,10 @@ impl Watch {
                 }
             })
         };
-        // Past a file-size limit (RLIMIT_FSIZE) the kernel kills a writer with SIGXFSZ; with
-        // a handler the write fails instead (EFBIG), and the command can undo what it did.
-        let actions = vec![signal_hook::flag::register(
-            SIGXFSZ,
-            Arc::new(AtomicBool::new(false)),
-        )?];
         Ok(Watch {
             shared,
             handle,
             thread: Some(thread),
-            actions,
         })
     }
 
@@ -138,10 +137,7 @@ impl Drop for Watch {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-        for action in self.actions.drain(..) {
-            signal_hook::low_level::unregister(action);
-        }
-        for signal in [SIGINT, SIGTERM, SIGXFSZ] {
+        for signal in [SIGINT, SIGTERM] {
             let _ = signal_hook::flag::register_conditional_default(
                 signal,
                 Arc::new(AtomicBool::new(true)),

@@ -113,8 +113,9 @@ fn run_steps(steps: &[String], project: &Path) -> String {
     for line in &steps[1..] {
         let command = line.split('#').next().unwrap().trim();
         if command == "cargo run" {
-            // A server: it runs until a person presses Ctrl-C.
-            let mut server = step(line, project)
+            // A server: it runs until a person presses Ctrl-C, which signals the command's
+            // process group and not the shell that started it: `exec` leaves no shell between.
+            let mut server = step(&format!("exec {line}"), project)
                 .process_group(0)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
