@@ -1,6 +1,6 @@
 //! Platform: the template maintains this file, and `cargo microservice upgrade` updates it.
 //!
-//! The binary: serves, or probes itself (`healthcheck`){% if database == "postgres" %}, or migrates the database (`migrate`){% endif %}.
+//! The binary: serves, or probes itself (`healthcheck`), or prints its OpenAPI document (`openapi`){% if database == "postgres" %}, or migrates the database (`migrate`){% endif %}.
 
 use std::process::ExitCode;
 
@@ -18,16 +18,17 @@ fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         None => serve(),
         Some("healthcheck") => platform::healthcheck::run(),
+        Some("openapi") => platform::openapi::run(),
 {%- if database == "postgres" %}
         Some("migrate") => platform::migrate::run(),
         Some(other) => {
             eprintln!(
-                "error: unknown argument {other:?}; run with no argument to serve, `healthcheck` to probe /health, or `migrate` to apply the database migrations"
+                "error: unknown argument {other:?}; run with no argument to serve, `healthcheck` to probe /health, `openapi` to print the OpenAPI document, or `migrate` to apply the database migrations"
             );
 {%- else %}
         Some(other) => {
             eprintln!(
-                "error: unknown argument {other:?}; run with no argument to serve, or `healthcheck` to probe /health"
+                "error: unknown argument {other:?}; run with no argument to serve, `healthcheck` to probe /health, or `openapi` to print the OpenAPI document"
             );
 {%- endif %}
             ExitCode::from(2)

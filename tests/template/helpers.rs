@@ -3,6 +3,7 @@
 pub use cargo_microservice_support::postgres::{fresh_database, psql, require_server, server_url};
 pub use cargo_microservice_support::*;
 use std::collections::BTreeMap;
+use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -134,4 +135,41 @@ pub fn shared_target_dir() -> PathBuf {
 /// `cargo <args>` inside a rendered project (see the support crate's).
 pub fn cargo_in(project: &Path, args: &[&str]) -> Command {
     cargo_in_rendered(env!("CARGO_TARGET_TMPDIR"), project, args)
+}
+
+/// Held by every test while it builds a rendered project: they all build into one target
+/// directory, where each tree's binary lands at the same path (`debug/svc`).
+pub fn build_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Builds `tree` (debug, `--locked`, with `features`) and returns a copy of its binary that no
+/// later build of another tree replaces.
+pub fn tree_binary(tree: &RustTree, features: &[&str]) -> PathBuf {
+    let _building = build_lock();
+    let mut args = vec!["build", "--locked"];
+    let features = features.join(",");
+    if !features.is_empty() {
+        args.extend(["--features", features.as_str()]);
+    }
+    run_ok(&mut cargo_in(&tree.dir, &args));
+    let copies = env::temp_dir().join("cargo-microservice-template-binaries");
+    std::fs::create_dir_all(&copies).unwrap();
+    let name = tree
+        .dir
+        .parent()
+        .and_then(Path::file_name)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let copy = copies.join(format!(
+        "svc-{name}{}",
+        if features.is_empty() { "" } else { "-features" }
+    ));
+    // Renamed into place: another test may be running the copy made before.
+    let staged = copy.with_extension("new");
+    std::fs::copy(shared_target_dir().join("debug").join("svc"), &staged).unwrap();
+    std::fs::rename(&staged, &copy).unwrap();
+    copy
 }

@@ -1,6 +1,7 @@
 //! The template, rendered by the real `cargo generate` for every variant: what it writes, what
 //! it refuses, and that each rendered project formats, lints, tests and lints as an image.
 
+mod contract;
 mod helpers;
 mod kubernetes;
 mod observability;
@@ -506,6 +507,7 @@ fn every_rendered_project_passes_fmt_clippy_and_its_own_tests() {
 
     for group in groups {
         let started = Instant::now();
+        let _building = build_lock();
         run_ok(&mut cargo_in(&group.dir, &["fmt", "--check"]));
         run_ok(&mut cargo_in(
             &group.dir,
@@ -588,8 +590,16 @@ fn the_readmes_add_a_resource_steps_give_a_resource_that_passes_fmt_clippy_and_i
         for test in [
             "test notes::a_created_note_is_read_back_at_its_location ... ok",
             "test notes::a_note_that_is_not_there_is_a_json_404 ... ok",
+            "test the_committed_openapi_json_is_what_the_code_generates ... ok",
         ] {
             assert!(summary.contains(test), "{database}: {summary}");
+        }
+        let document = std::fs::read_to_string(project.join("openapi.json")).unwrap();
+        for documented in [r#""/notes""#, r#""/notes/{id}""#, r#""NewNote""#] {
+            assert!(
+                document.contains(documented),
+                "{database}: openapi.json lacks {documented}"
+            );
         }
         note(&format!(
             "{database}: the README's {steps} steps to add a resource, then fmt, clippy and tests, in {:.1} s",
@@ -890,9 +900,7 @@ const UNREACHABLE_DATABASE: &str = "postgres://orders:unused@127.0.0.1:1/orders"
 /// Builds the first variant's Rust tree (the default variant's, which the slow tier builds too)
 /// and returns its debug binary.
 fn first_variant_binary() -> Option<std::path::PathBuf> {
-    let tree = &rust_trees()?[0];
-    run_ok(&mut cargo_in(&tree.dir, &["build", "--locked"]));
-    Some(shared_target_dir().join("debug").join("svc"))
+    Some(tree_binary(&rust_trees()?[0], &[]))
 }
 
 /// Reads the service's log until it says where it listens; the rest of the log is collected

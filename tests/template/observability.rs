@@ -404,7 +404,7 @@ fn a_panic_in_the_release_binary_is_logged_after_every_line_before_it() {
 /// A fresh database for `test` on the suites' PostgreSQL, migrated by the service's own
 /// `migrate` and holding users 1 to `users`; `None` (the test skipped, outside CI only) when
 /// there is no server.
-fn seeded_database(binary: &Path, test: &str, users: u32) -> Option<String> {
+pub(crate) fn seeded_database(binary: &Path, test: &str, users: u32) -> Option<String> {
     let url = fresh_database(&require_server()?, &format!("observability_{test}"));
     run_ok(
         clean_command(binary)
@@ -422,15 +422,15 @@ fn seeded_database(binary: &Path, test: &str, users: u32) -> Option<String> {
 }
 
 /// The service binary running on a free port, its log collected as it goes.
-struct Service {
+pub(crate) struct Service {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     admin_port: u16,
     log: JoinHandle<String>,
 }
 
 impl Service {
-    fn start(binary: &Path, environment: &[(&str, &str)]) -> Self {
+    pub(crate) fn start(binary: &Path, environment: &[(&str, &str)]) -> Self {
         // Picked here rather than by the service: the tests need to know it.
         let admin_port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
@@ -458,7 +458,7 @@ impl Service {
     }
 
     /// SIGTERM, then the exit status and the whole log.
-    fn stop(self) -> (ExitStatus, String) {
+    pub(crate) fn stop(self) -> (ExitStatus, String) {
         run_ok(Command::new("kill").args(["-TERM", &self.child.id().to_string()]));
         self.wait()
     }
@@ -479,15 +479,15 @@ impl Service {
 }
 
 /// A keep-alive HTTP/1.1 client for responses with a Content-Length.
-struct Client {
+pub(crate) struct Client {
     reader: BufReader<TcpStream>,
     writer: TcpStream,
 }
 
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: String,
 }
 
 impl Reply {
@@ -500,7 +500,7 @@ impl Reply {
 }
 
 impl Client {
-    fn connect(port: u16) -> Self {
+    pub(crate) fn connect(port: u16) -> Self {
         let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
@@ -511,7 +511,13 @@ impl Client {
         }
     }
 
-    fn send(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+    pub(crate) fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Reply {
         self.send_without_reply_with_body(method, path, headers, body);
         let mut status_line = String::new();
         self.reader.read_line(&mut status_line).unwrap();

@@ -1,6 +1,6 @@
 //! Platform: the template maintains this file, and `cargo microservice upgrade` updates it.
 //!
-//! The binary: serves, or probes itself (`healthcheck`), or migrates the database (`migrate`).
+//! The binary: serves, or probes itself (`healthcheck`), or prints its OpenAPI document (`openapi`), or migrates the database (`migrate`).
 
 use std::process::ExitCode;
 
@@ -12,10 +12,11 @@ fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         None => serve(),
         Some("healthcheck") => platform::healthcheck::run(),
+        Some("openapi") => platform::openapi::run(),
         Some("migrate") => platform::migrate::run(),
         Some(other) => {
             eprintln!(
-                "error: unknown argument {other:?}; run with no argument to serve, `healthcheck` to probe /health, or `migrate` to apply the database migrations"
+                "error: unknown argument {other:?}; run with no argument to serve, `healthcheck` to probe /health, `openapi` to print the OpenAPI document, or `migrate` to apply the database migrations"
             );
             ExitCode::from(2)
         }

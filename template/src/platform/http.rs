@@ -21,6 +21,7 @@ use serde::Serialize;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
+use utoipa::ToSchema;
 
 /// The longest request target accepted; a longer one is answered 414.
 pub const MAX_TARGET_BYTES: usize = 8 * 1024;
@@ -42,10 +43,16 @@ async fn panic_on_purpose() -> HttpResponse {
     panic!("panic requested through GET /panic")
 }
 
-/// Registers the platform's routes on the main listener, beside the resources': the probes and,
-/// with the `panic-route` feature, the route that panics on purpose.
+/// Registers the platform's routes on the main listener, beside the resources': the probes, the
+/// OpenAPI document and, with the `panic-route` feature, the route that panics on purpose.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     configure_probes(cfg);
+    cfg.service(
+        web::resource("/openapi.json")
+            .route(web::get().to(super::openapi::serve))
+            .route(web::head().to(super::openapi::serve))
+            .default_service(web::to(|| method_not_allowed("GET, HEAD"))),
+    );
     #[cfg(feature = "panic-route")]
     cfg.route("/panic", web::get().to(panic_on_purpose));
 }
@@ -132,14 +139,39 @@ impl Stream for BodyDeadline {
     }
 }
 
-#[derive(Serialize)]
-struct Health {
+/// The process is up.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "healthy")]
     status: &'static str,
+    /// The service's version (its Cargo.toml).
     version: &'static str,
+}
+
+/// Whether the service can serve now.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`, or `not_ready`.
+    #[schema(example = "ready")]
+    status: &'static str,
+    /// Why not, for programs (`database_unavailable`), when not ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+    /// Why not, for people, when not ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
 }
 
 /// Liveness: the process is up and serving. It never asks the database, so an outage of the
 /// database does not get the service restarted.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "probes",
+    operation_id = "health",
+    summary = "Liveness: the process is up",
+    responses((status = 200, description = "The process is up", body = Health))
+)]
 async fn health() -> HttpResponse {
     HttpResponse::Ok().json(Health {
         status: "healthy",
@@ -149,14 +181,29 @@ async fn health() -> HttpResponse {
 
 /// Readiness: 200 when the store can serve (with PostgreSQL: the database answers `SELECT 1`),
 /// 503 with the reason while it cannot.
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "probes",
+    operation_id = "ready",
+    summary = "Readiness: whether the service can serve now",
+    responses(
+        (status = 200, description = "The service can serve", body = Readiness),
+        (status = 503, description = "The service cannot serve now; `reason` says why", body = Readiness),
+    )
+)]
 async fn ready(store: web::Data<Store>) -> HttpResponse {
     match store.ready().await {
-        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
-        Err(error) => HttpResponse::ServiceUnavailable().json(serde_json::json!({
-            "status": "not_ready",
-            "error": error.code(),
-            "reason": error.reason(),
-        })),
+        Ok(()) => HttpResponse::Ok().json(Readiness {
+            status: "ready",
+            error: None,
+            reason: None,
+        }),
+        Err(error) => HttpResponse::ServiceUnavailable().json(Readiness {
+            status: "not_ready",
+            error: Some(error.code()),
+            reason: Some(error.reason()),
+        }),
     }
 }
 

@@ -4,7 +4,8 @@
 //! resources. The server and its two listeners (here), the bounds on connections and requests
 //! (`connection`, `http`), JSON errors (`error`), logs, request ids and metrics (`logging`,
 //! `log_format`, `request_id`, `metrics`, `telemetry`), the probes (`http`, `healthcheck`),
-//! a drained stop (`shutdown`) and the server's settings (`settings`).
+//! a drained stop (`shutdown`), the server's settings (`settings`), JSON bodies and the text
+//! they may hold (`json`, `text`) and the OpenAPI document (`openapi`).
 {%- if database == "postgres" %}
 //! PostgreSQL's pool and migrations (`database`, `migrate`) too.
 {%- endif %}
@@ -18,6 +19,7 @@ pub mod database;
 pub mod error;
 pub mod healthcheck;
 pub mod http;
+pub mod json;
 pub mod log_format;
 pub mod logging;
 {%- if libc == "glibc" %}
@@ -27,10 +29,12 @@ pub mod metrics;
 {%- if database == "postgres" %}
 pub mod migrate;
 {%- endif %}
+pub mod openapi;
 pub mod request_id;
 pub mod settings;
 pub mod shutdown;
 pub mod telemetry;
+pub mod text;
 
 use crate::store::Store;
 use actix_web::dev::Server;

@@ -248,14 +248,30 @@ impl fmt::Debug for StoreSettings {
 pub enum DatabaseError {
     /// The database cannot be used now; `reason` is for logs and `/ready`, never a secret.
     Unavailable { reason: String },
+    /// PostgreSQL refused a value the query sent (SQLSTATE class 22, data exception, or 23,
+    /// integrity constraint): the client's input, so a 4xx, never an ERROR line. The store
+    /// names the field (`store/`).
+    Refused(Refusal),
     /// Anything else; the detail goes to the log, not to the client.
     Internal { detail: String },
+}
+
+/// What PostgreSQL said when it refused a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// `23505` (unique), `23514` (check), `22021` (a byte its encoding refuses: NUL), ...
+    pub sqlstate: String,
+    /// The constraint that refused it, when one did (`users_email_key`).
+    pub constraint: Option<String>,
+    pub message: String,
 }
 
 impl DatabaseError {
     pub fn status_code(&self) -> StatusCode {
         match self {
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Refused(refusal) if refusal.sqlstate == "23505" => StatusCode::CONFLICT,
+            Self::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -263,6 +279,8 @@ impl DatabaseError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unavailable { .. } => "database_unavailable",
+            Self::Refused(refusal) if refusal.sqlstate == "23505" => "conflict",
+            Self::Refused(_) => "invalid_fields",
             Self::Internal { .. } => "internal_error",
         }
     }
@@ -271,6 +289,10 @@ impl DatabaseError {
     pub fn reason(&self) -> String {
         match self {
             Self::Unavailable { reason } => reason.clone(),
+            Self::Refused(refusal) => format!(
+                "the database refused a value ({}): {}",
+                refusal.sqlstate, refusal.message
+            ),
             Self::Internal { detail } => detail.clone(),
         }
     }
@@ -282,6 +304,10 @@ impl fmt::Display for DatabaseError {
             Self::Unavailable { .. } => {
                 f.write_str("the database is unavailable; try again in a moment")
             }
+            Self::Refused(refusal) if refusal.sqlstate == "23505" => {
+                f.write_str("a value that must be unique is taken already")
+            }
+            Self::Refused(_) => f.write_str("a value cannot be stored"),
             Self::Internal { .. } => f.write_str("the service failed to handle this request"),
         }
     }
@@ -311,6 +337,14 @@ fn classify(error: sqlx::Error) -> DatabaseError {
                 // Connection exceptions, shutdowns and restarts, too many connections.
                 code if code.starts_with("08") || code.starts_with("57P") || code == "53300" => {
                     unavailable(message.to_owned())
+                }
+                // What the values sent can cause: the client's to fix.
+                code if code.starts_with("22") || code.starts_with("23") => {
+                    DatabaseError::Refused(Refusal {
+                        sqlstate: code.to_owned(),
+                        constraint: error.constraint().map(str::to_owned),
+                        message: message.to_owned(),
+                    })
                 }
                 code => DatabaseError::Internal {
                     detail: format!("database error {code}: {message}"),
@@ -430,6 +464,8 @@ impl Database {
             Err(DatabaseError::Internal { detail }) => {
                 log::error!("database call failed: {detail}")
             }
+            // Rows, or a value refused (the client's to fix; the access log has the 4xx): the
+            // database answers.
             _ => {
                 if !self.available.swap(true, Ordering::Relaxed) {
                     log::info!("the database answers again");

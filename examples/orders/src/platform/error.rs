@@ -1,7 +1,8 @@
 //! Platform: the template maintains this file, and `cargo microservice upgrade` updates it.
 //!
 //! Every error leaves the service as JSON:
-//! `{"error": "<code>", "message": "<sentence>", "request_id": "<the X-Request-Id>"}`.
+//! `{"error": "<code>", "message": "<sentence>", "request_id": "<the X-Request-Id>"}`, with
+//! `"field": "<name>"` when one field's value is refused.
 
 use super::request_id;
 use crate::store::StoreError;
@@ -14,6 +15,7 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use std::fmt;
+use utoipa::ToSchema;
 
 /// An error a handler returns; its status and JSON body are decided here, once.
 #[derive(Debug)]
@@ -22,9 +24,10 @@ pub enum ApiError {
         code: &'static str,
         message: String,
     },
-    /// Well-formed JSON whose values cannot be accepted.
+    /// Well-formed JSON whose values cannot be accepted; `field` names the one refused.
     Unprocessable {
         code: &'static str,
+        field: Option<String>,
         message: String,
     },
     NotFound,
@@ -53,16 +56,47 @@ impl From<StoreError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    message: &'a str,
+/// What every error answer holds.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    /// What went wrong, for programs: `invalid_fields`, `user_not_found`, ...
+    #[schema(example = "invalid_fields")]
+    pub error: &'a str,
+    /// What went wrong, for people.
+    pub message: &'a str,
+    /// The field whose value is refused, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "email")]
+    pub field: Option<&'a str>,
     /// The id that ties a client's report to the service's log lines.
     #[serde(skip_serializing_if = "Option::is_none")]
-    request_id: Option<&'a str>,
+    pub request_id: Option<&'a str>,
 }
 
 impl ApiError {
+    /// A `422` for one refused value: `field` names it (a JSON path: `name`, `items[2].id`), the
+    /// message says what it must be.
+    pub fn invalid(field: Option<String>, message: impl fmt::Display) -> Self {
+        let message = match &field {
+            Some(field) => format!("{field}: {message}"),
+            None => message.to_string(),
+        };
+        Self::Unprocessable {
+            code: "invalid_fields",
+            field,
+            message,
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::Unprocessable { field, .. } => field.as_deref(),
+            Self::Store(error) => error.field(),
+            _ => None,
+        }
+    }
+
     fn code(&self) -> &'static str {
         match self {
             Self::BadRequest { code, .. }
@@ -126,7 +160,12 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = json_error(self.status_code(), self.code(), &self.to_string());
+        let mut response = json_error(
+            self.status_code(),
+            self.code(),
+            &self.to_string(),
+            self.field(),
+        );
         if let Self::MethodNotAllowed { allow } = self {
             response
                 .headers_mut()
@@ -142,11 +181,12 @@ impl ResponseError for ApiError {
     }
 }
 
-fn json_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+fn json_error(status: StatusCode, code: &str, message: &str, field: Option<&str>) -> HttpResponse {
     let context = request_id::current();
     HttpResponse::build(status).json(ErrorBody {
         error: code,
         message,
+        field,
         request_id: context.as_ref().map(|context| context.request_id.as_str()),
     })
 }
@@ -164,11 +204,9 @@ pub fn json_payload_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web
         }
         // Valid JSON of the wrong shape (a missing field, a number for a string) can be fixed
         // by the client field by field: 422, as for values the handler refuses.
-        JsonPayloadError::Deserialize(error) if error.is_data() => ApiError::Unprocessable {
-            code: "invalid_fields",
-            message: error.to_string(),
+        JsonPayloadError::Deserialize(error) if error.is_data() => {
+            ApiError::invalid(None, error).into()
         }
-        .into(),
         other => ApiError::BadRequest {
             code: "malformed_json",
             message: other.to_string(),
@@ -211,6 +249,7 @@ pub fn internal_error_handlers<B: MessageBody + 'static>() -> ErrorHandlers<B> {
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",
             "the service failed to handle this request",
+            None,
         );
         Ok(ErrorHandlerResponse::Response(
             ServiceResponse::new(request, body).map_into_right_body(),

@@ -17,6 +17,11 @@ pub enum StoreError {
     EmailTaken {
         email: String,
     },
+    /// The database refused a value the client sent: `field` names it when the store can tell.
+    Refused {
+        field: Option<&'static str>,
+        message: String,
+    },
     /// The database could not answer; the platform says why (`/ready`, the log).
     Database(DatabaseError),
 }
@@ -31,6 +36,7 @@ impl StoreError {
     pub fn status_code(&self) -> StatusCode {
         match self {
             Self::EmailTaken { .. } => StatusCode::CONFLICT,
+            Self::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Database(error) => error.status_code(),
         }
     }
@@ -38,14 +44,23 @@ impl StoreError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::EmailTaken { .. } => "email_taken",
+            Self::Refused { .. } => "invalid_fields",
             Self::Database(error) => error.code(),
+        }
+    }
+
+    /// The field whose value was refused, when the store can tell.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Refused { field, .. } => *field,
+            _ => None,
         }
     }
 
     /// What `/ready` and the log say: the whole story, which a client's message leaves out.
     pub fn reason(&self) -> String {
         match self {
-            Self::EmailTaken { .. } => self.to_string(),
+            Self::EmailTaken { .. } | Self::Refused { .. } => self.to_string(),
             Self::Database(error) => error.reason(),
         }
     }
@@ -57,6 +72,14 @@ impl fmt::Display for StoreError {
             Self::EmailTaken { email } => {
                 write!(f, "a user with the email {email:?} exists already")
             }
+            Self::Refused {
+                field: Some(field),
+                message,
+            } => write!(f, "{field}: {message}"),
+            Self::Refused {
+                field: None,
+                message,
+            } => f.write_str(message),
             Self::Database(error) => error.fmt(f),
         }
     }

@@ -2,6 +2,7 @@
 //! `users` table (`migrations/`).
 
 use super::{Store, StoreError};
+use crate::platform::database::{DatabaseError, Refusal};
 use crate::users::{NewUser, User};
 
 impl Store {
@@ -9,22 +10,20 @@ impl Store {
         let inserted = self
             .database
             .run(async |connection| {
-                let insert = sqlx::query_scalar::<_, i64>(
+                sqlx::query_scalar::<_, i64>(
                     "INSERT INTO users (name, email) VALUES ($1, $2) RETURNING id",
                 )
                 .bind(&user.name)
                 .bind(&user.email)
                 .fetch_one(connection)
-                .await;
-                match insert {
-                    Err(error) if is_duplicate_email(&error) => Ok(None),
-                    result => result.map(Some),
-                }
+                .await
             })
-            .await?;
-        let id = inserted.ok_or_else(|| StoreError::EmailTaken {
-            email: user.email.clone(),
-        })?;
+            .await;
+        let id = match inserted {
+            Ok(id) => id,
+            Err(DatabaseError::Refused(refusal)) => return Err(refused(user, refusal)),
+            Err(error) => return Err(error.into()),
+        };
         Ok(User {
             id,
             name: user.name.clone(),
@@ -68,10 +67,29 @@ impl Store {
     }
 }
 
-/// The unique index on `users.email` refused the insert.
-fn is_duplicate_email(error: &sqlx::Error) -> bool {
-    error
-        .as_database_error()
-        .and_then(|error| error.constraint())
-        == Some("users_email_key")
+/// What a value PostgreSQL refused means for the client: the unique index on the email, or the
+/// field a constraint (`users_<field>_check`) or a NUL (SQLSTATE 22021, which `users.rs`
+/// refuses first) names.
+fn refused(user: &NewUser, refusal: Refusal) -> StoreError {
+    if refusal.constraint.as_deref() == Some("users_email_key") {
+        return StoreError::EmailTaken {
+            email: user.email.clone(),
+        };
+    }
+    let fields = [("name", &user.name), ("email", &user.email)];
+    let field = match refusal.constraint.as_deref() {
+        Some(constraint) => fields
+            .iter()
+            .find(|(field, _)| constraint.starts_with(&format!("users_{field}_")))
+            .map(|(field, _)| *field),
+        None if refusal.sqlstate == "22021" => fields
+            .iter()
+            .find(|(_, value)| value.contains('\0'))
+            .map(|(field, _)| *field),
+        None => None,
+    };
+    StoreError::Refused {
+        field,
+        message: format!("cannot be stored ({})", refusal.message),
+    }
 }

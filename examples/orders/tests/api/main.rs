@@ -14,6 +14,7 @@ use std::time::Duration;
 use orders::Settings;
 use orders::platform::healthcheck;
 use orders::platform::http;
+use orders::platform::openapi;
 use orders::users;
 
 #[test]
@@ -116,6 +117,89 @@ fn invalid_users_are_a_json_422_and_nothing_is_stored() {
         assert!(response.json()["message"].is_string());
     }
     assert_eq!(app.get("/users").json()["users"], json!([]));
+}
+
+/// Every class of character the API refuses in stored text (README.md, "API"), in each field:
+/// the same `422` naming the field, whichever store keeps the users, and nothing stored.
+#[test]
+fn refused_characters_are_a_422_naming_the_field_and_nothing_is_stored() {
+    let app = spawn_app();
+    let classes = [
+        ("NUL", "\\u0000"),
+        ("a C0 control", "\\u001b"),
+        ("DEL", "\\u007f"),
+        ("a C1 control", "\\u0085"),
+        ("the line separator", "\\u2028"),
+        ("the paragraph separator", "\\u2029"),
+        ("a bidi override", "\\u202e"),
+        ("a bidi isolate", "\\u2066"),
+        ("a lone high surrogate", "\\ud800"),
+        ("a lone low surrogate", "\\udfff"),
+    ];
+    for (class, escape) in classes {
+        // The escape goes in as JSON text: no Rust string holds a lone surrogate.
+        let user = |name: &str, email: &str| {
+            json!({ "name": name, "email": email })
+                .to_string()
+                .replace("ESCAPE", escape)
+        };
+        for (field, body) in [
+            ("name", user("AdaESCAPE", "ada@example.com")),
+            ("email", user("Ada", "adaESCAPE@example.com")),
+        ] {
+            let response = app.post_json("/users", body.as_bytes());
+
+            assert_eq!(
+                response.status, 422,
+                "{class} in {field}: {}",
+                response.body
+            );
+            let answer = response.json();
+            assert_eq!(answer["error"], "invalid_fields", "{class} in {field}");
+            assert_eq!(answer["field"], field, "{class} in {field}: {answer}");
+        }
+    }
+    let too_long =
+        json!({ "name": "x".repeat(users::MAX_NAME_CHARS + 1), "email": "ada@example.com" });
+    let response = app.post_json("/users", too_long.to_string().as_bytes());
+    assert_eq!(response.json()["field"], "name");
+    assert_eq!(app.get("/users").json()["users"], json!([]));
+}
+
+/// `openapi.json` in the project is what the code documents: regenerate it with
+/// `cargo run -- openapi > openapi.json` after a change to a route, a handler or a type.
+#[test]
+fn the_committed_openapi_json_is_what_the_code_generates() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+    let committed = std::fs::read_to_string(path).expect("openapi.json in the project");
+    let generated = openapi::document();
+    let as_json = |text: &str| serde_json::from_str::<Value>(text).expect("JSON");
+    assert!(
+        as_json(&committed) == as_json(generated),
+        "openapi.json differs from what the code documents; run `cargo run -- openapi > openapi.json`"
+    );
+}
+
+#[test]
+fn the_openapi_document_is_served_on_the_main_port() {
+    let app = spawn_app();
+
+    let response = app.get("/openapi.json");
+
+    assert_eq!(response.status, 200);
+    assert_eq!(response.content_type.as_deref(), Some("application/json"));
+    assert_eq!(response.body, openapi::document());
+    let document = response.json();
+    assert_eq!(document["openapi"], "3.1.0");
+    for path in [
+        "/users",
+        "/users/{id}",
+        "/health",
+        "/ready",
+        "/openapi.json",
+    ] {
+        assert!(document["paths"][path].is_object(), "{path}");
+    }
 }
 
 #[test]
