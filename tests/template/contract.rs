@@ -45,11 +45,7 @@ fn operations(document: &Value) -> BTreeMap<String, BTreeSet<String>> {
 
 /// The README's API table: `METHOD path` to the statuses its row names.
 fn api_table(readme: &str) -> BTreeMap<String, BTreeSet<String>> {
-    let section = readme
-        .split_once("\n## API\n")
-        .expect("the README has an API section")
-        .1;
-    let section = section.split("\n## ").next().unwrap();
+    let section = readme_section(readme, "API");
     let mut rows = BTreeMap::new();
     for line in section.lines().filter(|line| line.starts_with("| `")) {
         let cells: Vec<&str> = line.split(" | ").collect();

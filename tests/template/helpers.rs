@@ -137,6 +137,15 @@ pub fn cargo_in(project: &Path, args: &[&str]) -> Command {
     cargo_in_rendered(env!("CARGO_TARGET_TMPDIR"), project, args)
 }
 
+/// The text of a README's `## title` section, up to the next `## ` heading.
+pub fn readme_section<'a>(readme: &'a str, title: &str) -> &'a str {
+    let section = readme
+        .split_once(&format!("\n## {title}\n"))
+        .unwrap_or_else(|| panic!("the README has no \"{title}\" section"))
+        .1;
+    section.split("\n## ").next().unwrap()
+}
+
 /// Held by every test while it builds a rendered project: they all build into one target
 /// directory, where each tree's binary lands at the same path (`debug/svc`).
 pub fn build_lock() -> std::sync::MutexGuard<'static, ()> {

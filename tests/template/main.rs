@@ -610,11 +610,7 @@ fn the_readmes_add_a_resource_steps_give_a_resource_that_passes_fmt_clippy_and_i
 
 /// Applies every step of the README's "## Add a resource" to `project`; returns how many.
 fn follow_add_a_resource(readme: &str, project: &std::path::Path) -> usize {
-    let section = readme
-        .split_once("\n## Add a resource\n")
-        .expect("the README has an \"Add a resource\" section")
-        .1;
-    let section = section.split("\n## ").next().unwrap();
+    let section = readme_section(readme, "Add a resource");
     let mut prose = String::new();
     let mut lines = section.lines();
     let mut applied = 0;
