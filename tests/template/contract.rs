@@ -24,10 +24,6 @@ fn tree_of(database: Database) -> Option<&'static RustTree> {
     rust_trees()?.iter().find(|tree| tree.database == database)
 }
 
-fn require_python_tool(tool: &str) -> bool {
-    require_tool(tool, "--version")
-}
-
 /// The operations a document declares: `METHOD path` to its statuses.
 fn operations(document: &Value) -> BTreeMap<String, BTreeSet<String>> {
     let mut operations = BTreeMap::new();
@@ -85,7 +81,7 @@ fn api_table(readme: &str) -> BTreeMap<String, BTreeSet<String>> {
 #[test]
 fn the_document_is_valid_openapi_and_the_readmes_api_table_is_in_it() {
     let Some(trees) = rust_trees() else { return };
-    if !require_python_tool("openapi-spec-validator") {
+    if !require_tool("openapi-spec-validator", "--version") {
         return;
     }
     for database in [Database::Postgres, Database::Memory] {
@@ -210,7 +206,7 @@ fn cases_per_operation(events: &str) -> BTreeMap<String, u64> {
 
 #[test]
 fn schemathesis_finds_nothing_against_either_store() {
-    if !require_python_tool("st") {
+    if !require_tool("st", "--version") {
         return;
     }
     for database in [Database::Postgres, Database::Memory] {
@@ -404,7 +400,7 @@ fn mutant(tree: &RustTree) -> RustTree {
 
 #[test]
 fn without_the_nul_defence_the_same_seeded_run_finds_the_500() {
-    if !require_python_tool("st") {
+    if !require_tool("st", "--version") {
         return;
     }
     let Some(tree) = tree_of(Database::Postgres) else {

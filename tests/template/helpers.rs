@@ -172,10 +172,12 @@ pub fn tree_binary(tree: &RustTree, features: &[&str]) -> PathBuf {
         .unwrap()
         .to_string_lossy()
         .into_owned();
-    let copy = copies.join(format!(
-        "svc-{name}{}",
-        if features.is_empty() { "" } else { "-features" }
-    ));
+    // One copy per tree and feature set: the name says which.
+    let copy = copies.join(if features.is_empty() {
+        format!("svc-{name}")
+    } else {
+        format!("svc-{name}-{}", features.replace(',', "-"))
+    });
     // Renamed into place: another test may be running the copy made before.
     let staged = copy.with_extension("new");
     std::fs::copy(shared_target_dir().join("debug").join("svc"), &staged).unwrap();
