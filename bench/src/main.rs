@@ -4,11 +4,18 @@
 //! `--before <git-ref>` adds each variant as the template rendered at that commit, measured in
 //! the same run, so a change to the template is judged before/after on the same minutes.
 //!
+//! `--breakdown` measures what each piece of a request costs instead: the default variant with
+//! each piece switched off in turn by a patch in `bench/breakdown/` (see `breakdown.rs`).
+//!
 //! Every container runs on the host network bound to 127.0.0.1 on a free port, so the load
 //! reaches the container itself and not Docker's port proxy (which runs outside the CPU limit).
-//! Every load targets 127.0.0.1 only, for a fixed duration, and stops by itself. The rounds are
-//! interleaved (every service once, then again), so a noisy minute is shared by all services.
+//! The service is pinned to one CPU and the load generator to another (see
+//! [`measure::Placement`]). Every load targets 127.0.0.1 only, for a fixed duration, and stops
+//! by itself. The rounds are interleaved (every service once, then again), so a noisy minute is
+//! shared by all services, and every median is printed with its spread.
+//! `bench/reproduce.sh` repeats one comparison with `docker run` and `wrk` alone.
 
+mod breakdown;
 mod measure;
 mod store;
 
@@ -22,8 +29,8 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Parser)]
 struct Args {
-    /// Repetitions of every warm measurement (cold builds run once per service).
-    #[arg(long, default_value_t = 3)]
+    /// Repetitions of every warm measurement, interleaved (cold builds run once per service).
+    #[arg(long, default_value_t = 5)]
     runs: usize,
     /// Seconds of load per throughput measurement.
     #[arg(long, default_value_t = 10)]
@@ -37,6 +44,31 @@ struct Args {
     /// Skip the cold builds (they prune Docker's build cache and take minutes each).
     #[arg(long)]
     no_cold: bool,
+    /// Skip the rebuilds after a one-line change.
+    #[arg(long)]
+    no_rebuild: bool,
+    /// The smallest difference, in percent, this run is asked to show (the issues' "within
+    /// 3%"): a throughput or CPU row whose spread is wider is flagged, and so is a before/after
+    /// difference smaller than its sides' spread.
+    #[arg(long, default_value_t = 3.0)]
+    resolve: f64,
+    /// The CPUs the service's container is pinned to (`docker run --cpuset-cpus`).
+    #[arg(long, default_value = "1")]
+    service_cpus: String,
+    /// The CPUs wrk and oha are pinned to (`taskset --cpu-list`).
+    #[arg(long, default_value = "0")]
+    load_cpus: String,
+    /// wrk's threads: one keeps the load generator on its own CPU.
+    #[arg(long, default_value_t = 1)]
+    wrk_threads: u32,
+    /// Let the scheduler place the service and the load (how the bench ran before 2026-12-07).
+    #[arg(long)]
+    no_pinning: bool,
+    /// Measure the cost of each piece of a request: the default variant with each piece
+    /// switched off in turn (`bench/breakdown/*.patch`), beside the ceiling (writes
+    /// bench/breakdown-results.json).
+    #[arg(long)]
+    breakdown: bool,
     /// Also render each variant from the template at this git commit or branch (`main`,
     /// `HEAD~1`) and measure it beside the current one, as `<variant>@<ref>`.
     #[arg(long)]
@@ -66,13 +98,15 @@ fn main() -> Result<()> {
     if let Some(problem) = cargo_microservice::docker::engine_problem() {
         bail!("the benchmarks need Docker with BuildKit: {problem}");
     }
-    for tool in ["wrk", "oha"] {
+    for tool in ["wrk", "oha", "taskset"] {
         if std::process::Command::new(tool)
             .arg("--version")
             .output()
             .is_err()
         {
-            bail!("{tool} is not installed: apt-get install wrk; cargo install oha --locked");
+            bail!(
+                "{tool} is not installed: apt-get install wrk util-linux; cargo install oha --locked"
+            );
         }
     }
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -80,8 +114,23 @@ fn main() -> Result<()> {
         .unwrap()
         .to_owned();
     let work = tempfile::tempdir()?;
+    let placement = measure::Placement::from_args(&args);
+    eprintln!("placement: {}", placement.describe());
+    if args.breakdown {
+        let json = breakdown::run(&repo, work.path(), &args, &placement)?;
+        let path = repo.join("bench/breakdown-results.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&json)? + "\n")?;
+        eprintln!("wrote {}", path.display());
+        return Ok(());
+    }
     if args.store {
-        let results = store::run(work.path(), args.runs, args.seconds, args.connections)?;
+        let results = store::run(
+            work.path(),
+            args.runs,
+            args.seconds,
+            args.connections,
+            &placement,
+        )?;
         let json = serde_json::json!({
             "date": measure::now(),
             "machine": measure::machine(),
@@ -121,9 +170,17 @@ fn main() -> Result<()> {
     }
 
     let table = measure::markdown(&order, &results, measure::METRICS);
-    println!("{table}");
+    println!("Placement: {}.\n\n{table}", placement.describe());
+    if let Some(table) = measure::ratios(&order, &results) {
+        println!(
+            "\nEach variant's /users/{{id}} throughput against the ceiling and the baseline, round by round:\n\n{table}"
+        );
+    }
     if let Some(table) = measure::before_after(&order, &results) {
         println!("\nBefore and after, measured in the same rounds (medians):\n\n{table}");
+    }
+    for warning in measure::spread_warnings(&order, &results, args.resolve) {
+        println!("{warning}");
     }
     if args.proxy {
         println!(
@@ -135,6 +192,7 @@ fn main() -> Result<()> {
         "date": measure::now(),
         "machine": measure::machine(),
         "command": std::env::args().collect::<Vec<_>>().join(" "),
+        "placement": placement.describe(),
         "services": order.iter().map(|name| serde_json::json!({ "name": name, "samples": &results[name] })).collect::<Vec<_>>(),
     });
     std::fs::write(
@@ -162,21 +220,10 @@ fn services(
             "baseline-seed-article",
             "the seed article's service and Dockerfile",
         ),
-        (
-            "ceiling",
-            "ceiling",
-            "actix-web with no logging, same profile",
-        ),
+        CEILING,
     ] {
         if wanted(name) {
-            let copy = work.join(dir);
-            copy_service(&repo.join("bench/services").join(dir), &copy)?;
-            services.push(Service {
-                name: name.into(),
-                dir: copy,
-                note: note.into(),
-                source: "src/main.rs".into(),
-            });
+            services.push(bench_service(repo, work, name, dir, note)?);
         }
     }
     // The HTTP plumbing, without a database; `--store` measures what the store costs.
@@ -197,27 +244,52 @@ fn services(
                 source: "src/routes.rs".into(),
             });
         }
-        let created = cargo_microservice::create(&NewArgs {
-            name: "orders".into(),
-            values: Values {
-                base: Some(variant.base),
-                debian: variant.debian,
-                database: Some(variant.database),
-                ..Values::default()
-            },
-            destination: work.join(&id),
-            yes: true,
-            vcs: Vcs::None,
-            ..NewArgs::default()
-        })?;
         services.push(Service {
+            dir: render(&variant, &work.join(&id))?,
             name: id,
-            dir: created.project_dir,
             note: format!("the template, {}", variant.runtime_image()),
             source: "src/routes.rs".into(),
         });
     }
     Ok(services)
+}
+
+/// The ceiling's name, folder under `bench/services` and note.
+const CEILING: (&str, &str, &str) = (
+    "ceiling",
+    "ceiling",
+    "actix-web with no logging, same profile",
+);
+
+/// One of `bench/services`, copied to `work` to be built there.
+fn bench_service(repo: &Path, work: &Path, name: &str, dir: &str, note: &str) -> Result<Service> {
+    let copy = work.join(dir);
+    copy_service(&repo.join("bench/services").join(dir), &copy)?;
+    Ok(Service {
+        name: name.into(),
+        dir: copy,
+        note: note.into(),
+        source: "src/main.rs".into(),
+    })
+}
+
+/// `variant` rendered from the current template as `orders` in `destination`; the project's
+/// folder.
+fn render(variant: &Variant, destination: &Path) -> Result<PathBuf> {
+    let created = cargo_microservice::create(&NewArgs {
+        name: "orders".into(),
+        values: Values {
+            base: Some(variant.base),
+            debian: variant.debian,
+            database: Some(variant.database),
+            ..Values::default()
+        },
+        destination: destination.to_owned(),
+        yes: true,
+        vcs: Vcs::None,
+        ..NewArgs::default()
+    })?;
+    Ok(created.project_dir)
 }
 
 /// Renders `variant` from the template as it was at `reference`, with the cargo-generate engine

@@ -42,6 +42,17 @@ impl Samples {
         })
     }
 
+    /// (max − min) / median: how far apart the runs fell, as a fraction of the median.
+    pub fn spread(&self, key: &str) -> Option<f64> {
+        let median = self.median(key)?;
+        let (min, max) = self.range(key)?;
+        (median > 0.0).then(|| (max - min) / median)
+    }
+
+    pub fn values(&self, key: &str) -> &[f64] {
+        self.0.get(key).map_or(&[], Vec::as_slice)
+    }
+
     pub fn range(&self, key: &str) -> Option<(f64, f64)> {
         let values = self.0.get(key)?;
         let min = values.iter().copied().fold(f64::INFINITY, f64::min);
@@ -54,6 +65,11 @@ impl Samples {
 const PORT: u16 = 8080;
 /// Samples of `docker run` to first 200 per run.
 const START_SAMPLES_PER_RUN: usize = 5;
+/// Users stored before a load on `/users/42`, as `bench/reproduce.sh` stores them.
+pub const SEEDED_USERS: u32 = 50;
+/// Seconds of load before each measured one: the service's allocator, caches and connections
+/// reach their steady state, and a first slow second stays out of the sample.
+pub const WARM_UP_SECONDS: u32 = 3;
 
 fn tag(service: &Service) -> String {
     format!(
@@ -76,7 +92,8 @@ pub fn build(service: &Service, args: &super::Args, samples: &mut Samples) -> Re
         eprintln!("   cold build {:.0} s", took.as_secs_f64());
     }
     samples.push("image_mb", docker::image_size(&tag)? as f64 / 1e6);
-    for run in 0..args.runs {
+    let rebuilds = if args.no_rebuild { 0 } else { args.runs };
+    for run in 0..rebuilds {
         let source = service.dir.join(&service.source);
         let mut text = std::fs::read_to_string(&source)?;
         text.push_str(&format!("// rebuild {run}\n"));
@@ -89,12 +106,114 @@ pub fn build(service: &Service, args: &super::Args, samples: &mut Samples) -> Re
     Ok(())
 }
 
-/// The service on the host network (see [`OnLoopback`]), once `/health` on its main port
-/// answers 200 (the seed baseline and the ceiling serve it there, and so does the template).
-pub fn start_on_loopback(tag: &str, env: &[String]) -> Result<OnLoopback> {
-    let service = OnLoopback::start(tag, env)?;
+/// Where the service and the load generator run. On a shared 2-core host a service free to
+/// run on either core competes with wrk for it, and the scheduler's choices change from one
+/// run to the next: the no-logging ceiling swung from 42.7k to 54.8k req/s that way
+/// (RESULTS.md). Pinned, the service's 0.5 CPU is half of one core and wrk has the other.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    /// `docker run --cpuset-cpus`, or none.
+    pub service_cpus: Option<String>,
+    /// `taskset -c` for wrk and oha, or none.
+    pub load_cpus: Option<String>,
+    /// wrk's `--threads`.
+    pub wrk_threads: u32,
+}
+
+impl Placement {
+    pub fn from_args(args: &super::Args) -> Self {
+        if args.no_pinning {
+            return Self {
+                service_cpus: None,
+                load_cpus: None,
+                wrk_threads: args.wrk_threads,
+            };
+        }
+        Self {
+            service_cpus: Some(args.service_cpus.clone()),
+            load_cpus: Some(args.load_cpus.clone()),
+            wrk_threads: args.wrk_threads,
+        }
+    }
+
+    /// `program`, run on the load generator's CPUs.
+    pub fn load_command(&self, program: &str) -> Command {
+        match &self.load_cpus {
+            Some(cpus) => {
+                let mut command = Command::new("taskset");
+                command.args(["--cpu-list", cpus, program]);
+                command
+            }
+            None => Command::new(program),
+        }
+    }
+
+    /// `docker run` options that put the service on its CPUs.
+    pub fn docker_args(&self) -> Vec<&str> {
+        match &self.service_cpus {
+            Some(cpus) => vec!["--cpuset-cpus", cpus],
+            None => vec![],
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match (&self.service_cpus, &self.load_cpus) {
+            (Some(service), Some(load)) => format!(
+                "service pinned to CPU {service}, wrk ({} thread(s)) and oha to CPU {load}",
+                self.wrk_threads
+            ),
+            _ => format!("no pinning, wrk {} thread(s)", self.wrk_threads),
+        }
+    }
+}
+
+/// The service on the host network (see [`OnLoopback`]) on its CPUs, once `/health` on its
+/// main port answers 200 (the seed baseline and the ceiling serve it there, and so does the
+/// template).
+pub fn start_on_loopback(tag: &str, env: &[String], placement: &Placement) -> Result<OnLoopback> {
+    let service = OnLoopback::start_with(tag, env, &placement.docker_args())?;
     wait_for_200(&service.container, service.port, "/health")?;
     Ok(service)
+}
+
+/// CPU time the container's processes have used (its cgroup's count), in nanoseconds.
+pub fn container_cpu_ns(id: &str) -> Result<u64> {
+    let v1 = format!("/sys/fs/cgroup/cpuacct/docker/{id}/cpuacct.usage");
+    if let Ok(text) = std::fs::read_to_string(&v1) {
+        return text.trim().parse().context("cpuacct.usage is not a number");
+    }
+    for v2 in [
+        format!("/sys/fs/cgroup/system.slice/docker-{id}.scope/cpu.stat"),
+        format!("/sys/fs/cgroup/docker/{id}/cpu.stat"),
+    ] {
+        if let Ok(text) = std::fs::read_to_string(&v2) {
+            let usec: u64 = text
+                .lines()
+                .find_map(|line| line.strip_prefix("usage_usec "))
+                .context("cpu.stat has no usage_usec")?
+                .trim()
+                .parse()?;
+            return Ok(usec * 1000);
+        }
+    }
+    anyhow::bail!("no cgroup CPU count for container {id} (cgroup v1 cpuacct or v2 cpu.stat)")
+}
+
+/// A wrk load on `path` of the running `container`, with the CPU time the container spent on
+/// it per request: its cgroup's count before and after, over wrk's count of requests.
+pub fn load_with_cpu(
+    container: &Container,
+    port: u16,
+    path: &str,
+    seconds: u32,
+    connections: u32,
+    placement: &Placement,
+) -> Result<(Load, f64)> {
+    let before = container_cpu_ns(&container.id)?;
+    let load = parse_wrk(&run_wrk(port, path, None, seconds, connections, placement)?)?;
+    let used = container_cpu_ns(&container.id)? - before;
+    let per_request_us = used as f64 / 1000.0 / load.requests.max(1.0);
+    Ok((load, per_request_us))
 }
 
 /// One round for one service: starts, loads, stops idle and under load.
@@ -105,31 +224,33 @@ pub fn round(
     samples: &mut Samples,
 ) -> Result<()> {
     let tag = tag(service);
-    // A start is mostly Docker's own work and varies by tens of ms from one to the next, so it
-    // takes more samples than the loads do; they are cheap.
-    for _ in 0..START_SAMPLES_PER_RUN {
-        let started = Instant::now();
-        let running = start_on_loopback(&tag, &[])?;
-        samples.push("start_to_200_ms", started.elapsed().as_secs_f64() * 1000.0);
-        drop(running);
-    }
-
+    let placement = Placement::from_args(args);
+    // The loads come first in a round, on a service started alone: Docker's own work for the
+    // start samples and the stops (network set-up, cgroup removal) is done by the next round.
     let OnLoopback {
         container, port, ..
-    } = start_on_loopback(&tag, &[])?;
-    crate::store::seed_users(port, 42)?;
+    } = start_on_loopback(&tag, &[], &placement)?;
+    crate::store::seed_users(port, SEEDED_USERS)?;
     thread::sleep(Duration::from_secs(2));
     let (idle_rss, _) = container.resident_memory()?;
     samples.push("idle_rss_mb", idle_rss as f64 / 1e6);
-    wrk(port, "/users/42", 2, args.connections)?; // warm-up
-    settle_connections();
-    let users = wrk(port, "/users/42", args.seconds, args.connections)?;
+    warm_up(port, "/users/42", args.connections, &placement)?;
+    let (users, cpu_us) = load_with_cpu(
+        &container,
+        port,
+        "/users/42",
+        args.seconds,
+        args.connections,
+        &placement,
+    )?;
     let (_, peak_rss) = container.resident_memory()?;
     samples.push("peak_rss_mb", peak_rss as f64 / 1e6);
     samples.push("users_rps", users.rps);
+    samples.push("users_cpu_us", cpu_us);
     samples.push("users_p50_ms", users.p50_ms);
     samples.push("users_p99_ms", users.p99_ms);
-    let health = wrk(port, "/health", args.seconds, args.connections)?;
+    settle_connections();
+    let health = wrk(port, "/health", args.seconds, args.connections, &placement)?;
     samples.push("health_rps", health.rps);
     samples.push("health_p99_ms", health.p99_ms);
     // Half the first measured service's throughput (the baseline's), the same for every service.
@@ -137,7 +258,7 @@ pub fn round(
     samples.push("fixed_rate_rps", rate);
     samples.push(
         "fixed_rate_p99_ms",
-        oha_fixed_rate(port, "/users/42", rate, args.seconds)?,
+        oha_fixed_rate(port, "/users/42", rate, args.seconds, &placement)?,
     );
     thread::sleep(Duration::from_secs(1));
     let stopped = Instant::now();
@@ -149,23 +270,37 @@ pub fn round(
         let container = Container::start(&tag, PORT, Duration::from_secs(30))?;
         let port = container.host_port(PORT)?;
         wait_for_200(&container, port, "/health")?;
-        crate::store::seed_users(port, 42)?;
-        wrk(port, "/users/42", 2, args.connections)?; // warm-up
+        crate::store::seed_users(port, SEEDED_USERS)?;
+        warm_up(port, "/users/42", args.connections, &placement)?;
         settle_connections();
-        settle_connections();
-        let users = wrk(port, "/users/42", args.seconds, args.connections)?;
+        let users = wrk(
+            port,
+            "/users/42",
+            args.seconds,
+            args.connections,
+            &placement,
+        )?;
         samples.push("proxy_users_rps", users.rps);
         samples.push("proxy_users_p99_ms", users.p99_ms);
         samples.push(
             "proxy_fixed_rate_p99_ms",
-            oha_fixed_rate(port, "/users/42", rate, args.seconds)?,
+            oha_fixed_rate(port, "/users/42", rate, args.seconds, &placement)?,
         );
+    }
+
+    // A start is mostly Docker's own work and varies by tens of ms from one to the next, so it
+    // takes more samples than the loads do; they are cheap.
+    for _ in 0..START_SAMPLES_PER_RUN {
+        let started = Instant::now();
+        let running = start_on_loopback(&tag, &[], &placement)?;
+        samples.push("start_to_200_ms", started.elapsed().as_secs_f64() * 1000.0);
+        drop(running);
     }
 
     let OnLoopback {
         container, port, ..
-    } = start_on_loopback(&tag, &[])?;
-    crate::store::seed_users(port, 42)?;
+    } = start_on_loopback(&tag, &[], &placement)?;
+    crate::store::seed_users(port, SEEDED_USERS)?;
     let stop_load = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..16)
         .map(|_| client(port, Arc::clone(&stop_load)))
@@ -207,13 +342,29 @@ fn client(port: u16, stop: Arc<AtomicBool>) -> thread::JoinHandle<Vec<(Instant, 
 
 pub struct Load {
     pub rps: f64,
+    /// Requests wrk completed.
+    pub requests: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
 }
 
 /// `GET path` under wrk (see [`run_wrk`]): requests per second and latency.
-fn wrk(port: u16, path: &str, seconds: u32, connections: u32) -> Result<Load> {
-    parse_wrk(&run_wrk(port, path, None, seconds, connections)?)
+pub fn wrk(
+    port: u16,
+    path: &str,
+    seconds: u32,
+    connections: u32,
+    placement: &Placement,
+) -> Result<Load> {
+    parse_wrk(&run_wrk(port, path, None, seconds, connections, placement)?)
+}
+
+/// The load before a measured one (see [`WARM_UP_SECONDS`]), then a pause for its connections
+/// to close.
+pub fn warm_up(port: u16, path: &str, connections: u32, placement: &Placement) -> Result<()> {
+    wrk(port, path, WARM_UP_SECONDS, connections, placement)?;
+    settle_connections();
+    Ok(())
 }
 
 /// wrk's report of a load on `http://127.0.0.1:{port}{path}`: bounded in time and connections,
@@ -225,11 +376,12 @@ pub fn run_wrk(
     script: Option<&Path>,
     seconds: u32,
     connections: u32,
+    placement: &Placement,
 ) -> Result<String> {
-    let mut command = Command::new("wrk");
+    let mut command = placement.load_command("wrk");
     command.args([
         "--threads",
-        "2",
+        &placement.wrk_threads.to_string(),
         "--connections",
         &connections.to_string(),
         "--duration",
@@ -271,18 +423,32 @@ pub fn parse_wrk(text: &str) -> Result<Load> {
             _ => return None,
         })
     };
+    let requests = text
+        .lines()
+        .find(|line| line.contains(" requests in "))
+        .and_then(|line| line.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("wrk printed no request count:\n{text}"))?;
     Ok(Load {
         rps: number_after("Requests/sec:")
             .with_context(|| format!("wrk printed no Requests/sec:\n{text}"))?,
+        requests,
         p50_ms: latency("50%").unwrap_or(f64::NAN),
         p99_ms: latency("99%").unwrap_or(f64::NAN),
     })
 }
 
 /// p99 latency at a fixed request rate, from oha's JSON summary.
-fn oha_fixed_rate(port: u16, path: &str, rate: f64, seconds: u32) -> Result<f64> {
+fn oha_fixed_rate(
+    port: u16,
+    path: &str,
+    rate: f64,
+    seconds: u32,
+    placement: &Placement,
+) -> Result<f64> {
     let url = format!("http://127.0.0.1:{port}{path}");
-    let output = Command::new("oha")
+    let output = placement
+        .load_command("oha")
         .args([
             "--no-tui",
             "--output-format",
@@ -319,6 +485,11 @@ pub const METRICS: &[Metric] = &[
     ("rebuild_s", "rebuild after a one-line change (s)", false),
     ("start_to_200_ms", "docker run to first 200 (ms)", false),
     ("users_rps", "/users/{id} requests/s", true),
+    (
+        "users_cpu_us",
+        "/users/{id} CPU per request (µs, the container's cgroup)",
+        false,
+    ),
     ("users_p50_ms", "/users/{id} p50 at saturation (ms)", false),
     ("users_p99_ms", "/users/{id} p99 at saturation (ms)", false),
     ("health_rps", "/health requests/s", true),
@@ -380,7 +551,8 @@ pub fn markdown(
             let cell = match (samples.median(key), samples.range(key)) {
                 (Some(median), Some((min, max))) => {
                     let spread = if samples.0[key].len() > 1 {
-                        format!(" ({}–{})", fmt(min), fmt(max))
+                        let percent = samples.spread(key).unwrap_or(0.0) * 100.0;
+                        format!(" ({}–{}; {percent:.1}%)", fmt(min), fmt(max))
                     } else {
                         String::new()
                     };
@@ -405,12 +577,90 @@ pub fn markdown(
         out.push('\n');
     }
     out.push_str(
-        "\nmedian (min–max) over the runs; ×ratio against the baseline, ⚠ where it is worse.\n",
+        "\nmedian (min–max; spread = (max − min) / median) over the runs; ×ratio against the baseline, ⚠ where it is worse.\n",
     );
     out
 }
 
-/// For every `<variant>@<ref>`: the current variant against it, metric by metric (after / before).
+/// The ratios the issues set targets on: each variant's `/users/{id}` throughput over the
+/// ceiling's and the baseline's, as the ratio of the medians and as the median (min–max) of the
+/// ratios within each round (the two services of a ratio measured minutes apart at most).
+pub fn ratios(order: &[String], results: &BTreeMap<String, Samples>) -> Option<String> {
+    let against: Vec<&str> = ["ceiling", "baseline"]
+        .into_iter()
+        .filter(|name| results.contains_key(*name))
+        .collect();
+    let variants: Vec<&String> = order
+        .iter()
+        .filter(|name| !["ceiling", "baseline"].contains(&name.as_str()))
+        .collect();
+    if against.is_empty() || variants.is_empty() {
+        return None;
+    }
+    let mut out = String::from("| variant |");
+    for name in &against {
+        out.push_str(&format!(
+            " / {name}: ratio of medians | / {name}: per round |"
+        ));
+    }
+    out.push_str(&format!("\n|---|{}\n", "---|---|".repeat(against.len())));
+    for variant in variants {
+        out.push_str(&format!("| {variant} |"));
+        for name in &against {
+            let (ours, theirs) = (&results[variant.as_str()], &results[*name]);
+            let of_medians = match (ours.median("users_rps"), theirs.median("users_rps")) {
+                (Some(a), Some(b)) if b > 0.0 => format!("{:.3}", a / b),
+                _ => "–".to_owned(),
+            };
+            let mut per_round = Samples::default();
+            for (a, b) in ours
+                .values("users_rps")
+                .iter()
+                .zip(theirs.values("users_rps"))
+            {
+                per_round.push("ratio", a / b);
+            }
+            let per_round = match (per_round.median("ratio"), per_round.range("ratio")) {
+                (Some(median), Some((min, max))) => format!("{median:.3} ({min:.3}–{max:.3})"),
+                _ => "–".to_owned(),
+            };
+            out.push_str(&format!(" {of_medians} | {per_round} |"));
+        }
+        out.push('\n');
+    }
+    Some(out)
+}
+
+/// The throughput and CPU rows whose spread is wider than the difference the run is asked to
+/// resolve (`--resolve`, percent): their medians cannot show a difference that small.
+pub fn spread_warnings(
+    order: &[String],
+    results: &BTreeMap<String, Samples>,
+    resolve_percent: f64,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for name in order {
+        for (key, label, _) in METRICS {
+            if !["users_rps", "users_cpu_us", "health_rps"].contains(key) {
+                continue;
+            }
+            if let Some(spread) = results[name].spread(key)
+                && spread * 100.0 > resolve_percent
+            {
+                warnings.push(format!(
+                    "⚠ {name}: {label} spread {:.1}% over {} runs, wider than the {resolve_percent}% this run is asked to resolve",
+                    spread * 100.0,
+                    results[name].values(key).len()
+                ));
+            }
+        }
+    }
+    warnings
+}
+
+/// For every `<variant>@<ref>`: the current variant against it, metric by metric (after /
+/// before), each difference beside the wider spread of its two sides; ⚠ marks a difference
+/// that spread can hide.
 pub fn before_after(order: &[String], results: &BTreeMap<String, Samples>) -> Option<String> {
     let pairs: Vec<(&String, &String)> = order
         .iter()
@@ -425,23 +675,38 @@ pub fn before_after(order: &[String], results: &BTreeMap<String, Samples>) -> Op
     if pairs.is_empty() {
         return None;
     }
-    let mut out = String::from("| metric | before | after | after / before |\n|---|---|---|---|\n");
+    let mut out = String::from(
+        "| metric | before | after | after / before | wider spread of the two |\n|---|---|---|---|---|\n",
+    );
     for (before, after) in pairs {
         for (key, label, _) in METRICS.iter().chain(PROXY_METRICS) {
             if let (Some(b), Some(a)) = (results[before].median(key), results[after].median(key)) {
-                let ratio = if b > 0.0 {
-                    format!("{:+.1}%", (a / b - 1.0) * 100.0)
+                let spread = results[before]
+                    .spread(key)
+                    .into_iter()
+                    .chain(results[after].spread(key))
+                    .fold(None, |wider: Option<f64>, s| {
+                        Some(wider.map_or(s, |w| w.max(s)))
+                    });
+                let (ratio, hidden) = if b > 0.0 {
+                    let difference = (a / b - 1.0) * 100.0;
+                    let hidden = spread.is_some_and(|s| s * 100.0 >= difference.abs());
+                    (format!("{difference:+.1}%"), hidden)
                 } else {
-                    "–".to_owned()
+                    ("–".to_owned(), false)
                 };
+                let spread = spread.map_or("–".to_owned(), |s| {
+                    format!("{:.1}%{}", s * 100.0, if hidden { " ⚠" } else { "" })
+                });
                 out.push_str(&format!(
-                    "| {after}: {label} | {} | {} | {ratio} |\n",
+                    "| {after}: {label} | {} | {} | {ratio} | {spread} |\n",
                     fmt(b),
                     fmt(a)
                 ));
             }
         }
     }
+    out.push_str("\n⚠: the difference is within the spread of the runs not shown by this run.\n");
     Some(out)
 }
 
@@ -497,6 +762,7 @@ mod tests {
         let load = parse_wrk(text).unwrap();
 
         assert_eq!(load.rps, 8000.5);
+        assert_eq!(load.requests, 80000.0);
         assert!((load.p50_ms - 0.812).abs() < 1e-9);
         assert_eq!(load.p99_ms, 1500.0);
     }

@@ -8,7 +8,7 @@
 //! host network, bound to 127.0.0.1, so no proxy sits in the path; PostgreSQL runs beside it
 //! with no limit, on 127.0.0.1 too. Every load targets 127.0.0.1 for a fixed time.
 
-use crate::measure::{Load, Samples, parse_wrk, run_wrk};
+use crate::measure::{Load, Placement, Samples, parse_wrk, run_wrk};
 use anyhow::{Context, Result, bail};
 use cargo_microservice::docker::{self, docker_ok};
 use cargo_microservice::variants::Database;
@@ -223,8 +223,8 @@ fn build(work: &Path, database: Database) -> Result<String> {
 
 /// The service as the runner starts every service (host network, 127.0.0.1, the compose file's
 /// limits), once `/ready` says its store can serve.
-fn start_service(tag: &str, env: &[String]) -> Result<OnLoopback> {
-    let service = OnLoopback::start(tag, env)?;
+fn start_service(tag: &str, env: &[String], placement: &Placement) -> Result<OnLoopback> {
+    let service = OnLoopback::start_with(tag, env, &placement.docker_args())?;
     wait_for_200(&service.container, service.port, "/ready")?;
     Ok(service)
 }
@@ -251,8 +251,21 @@ request = function()
 end
 "#;
 
-fn wrk(service: &OnLoopback, script: &Path, seconds: u32, connections: u32) -> Result<Load> {
-    let text = run_wrk(service.port, "", Some(script), seconds, connections)?;
+fn wrk(
+    service: &OnLoopback,
+    script: &Path,
+    seconds: u32,
+    connections: u32,
+    placement: &Placement,
+) -> Result<Load> {
+    let text = run_wrk(
+        service.port,
+        "",
+        Some(script),
+        seconds,
+        connections,
+        placement,
+    )?;
     if text.contains("Non-2xx") {
         // wrk counts them but does not say which: the service's access log does.
         let log = service.container.logs().unwrap_or_default();
@@ -274,14 +287,15 @@ fn wrk(service: &OnLoopback, script: &Path, seconds: u32, connections: u32) -> R
 /// p99 of `GET /users/{random seeded id}` at `FIXED_RATE` req/s, from oha's JSON summary. The
 /// URLs are written out in full: oha's `--rand-regex-url` mangles an escaped `\.` into random
 /// hosts, which would send the load away from 127.0.0.1.
-fn fixed_rate_p99(port: u16, urls: &Path, seconds: u32) -> Result<f64> {
+fn fixed_rate_p99(port: u16, urls: &Path, seconds: u32, placement: &Placement) -> Result<f64> {
     std::fs::write(
         urls,
         (1..=SEEDED)
             .map(|id| format!("http://127.0.0.1:{port}/users/{id}\n"))
             .collect::<String>(),
     )?;
-    let output = Command::new("oha")
+    let output = placement
+        .load_command("oha")
         .args([
             "--no-tui",
             "--output-format",
@@ -318,7 +332,13 @@ fn fixed_rate_p99(port: u16, urls: &Path, seconds: u32) -> Result<f64> {
 }
 
 /// Measures both stores, `runs` interleaved rounds; prints the table and returns the samples.
-pub fn run(work: &Path, runs: usize, seconds: u32, connections: u32) -> Result<serde_json::Value> {
+pub fn run(
+    work: &Path,
+    runs: usize,
+    seconds: u32,
+    connections: u32,
+    placement: &Placement,
+) -> Result<serde_json::Value> {
     docker::docker_ok(&["image", "inspect", POSTGRES_IMAGE])
         .with_context(|| format!("{POSTGRES_IMAGE} is not here: the docker suite builds its stand-in (tests/support/standin.sh {POSTGRES_IMAGE})"))?;
     let stores = [Database::Postgres, Database::Memory];
@@ -362,23 +382,23 @@ pub fn run(work: &Path, runs: usize, seconds: u32, connections: u32) -> Result<s
                 // Room for the seeded users and every write of the rounds.
                 Database::Memory => vec!["MAX_USERS=1000000".to_owned()],
             };
-            let service = start_service(&tags[index], &env)?;
+            let service = start_service(&tags[index], &env, placement)?;
             let port = service.port;
             if database == Database::Memory {
                 seed_users(port, SEEDED)?;
             }
             let into = &mut samples[index];
-            wrk(&service, &read_script, 2, connections)?; // warm-up
+            wrk(&service, &read_script, 2, connections, placement)?; // warm-up
             crate::measure::settle_connections();
-            let reads = wrk(&service, &read_script, seconds, connections)?;
+            let reads = wrk(&service, &read_script, seconds, connections, placement)?;
             into.push("read_rps", reads.rps);
             into.push("read_p50_ms", reads.p50_ms);
             into.push("read_p99_ms", reads.p99_ms);
             into.push(
                 "fixed_rate_p99_ms",
-                fixed_rate_p99(port, &work.join("urls.txt"), seconds)?,
+                fixed_rate_p99(port, &work.join("urls.txt"), seconds, placement)?,
             );
-            let writes = wrk(&service, &write_script, seconds, connections)?;
+            let writes = wrk(&service, &write_script, seconds, connections, placement)?;
             into.push("write_rps", writes.rps);
             into.push("write_p99_ms", writes.p99_ms);
             drop(service);

@@ -27,6 +27,11 @@ impl OnLoopback {
     /// read it: `HOST`, `PORT` and `ADMIN_PORT` (the template), `BIND` (the seed baseline and
     /// the ceiling). Returns once the container runs; see [`wait_for_200`].
     pub fn start(image: &str, env: &[String]) -> Result<OnLoopback> {
+        Self::start_with(image, env, &[])
+    }
+
+    /// `start` with more `docker run` options (`--cpuset-cpus 1`, say) before the image.
+    pub fn start_with(image: &str, env: &[String], docker_args: &[&str]) -> Result<OnLoopback> {
         // Both held until both are known, so they differ; released just before the service binds.
         let main = TcpListener::bind("127.0.0.1:0")?;
         let admin = TcpListener::bind("127.0.0.1:0")?;
@@ -43,6 +48,7 @@ impl OnLoopback {
         for pair in address.iter().chain(env) {
             args.extend(["--env", pair.as_str()]);
         }
+        args.extend(docker_args);
         args.push(image);
         let container = Container {
             id: docker::docker_ok(&args)?,
