@@ -2,9 +2,10 @@
 //! copied once per piece and the piece switched off in the copy by a patch in `bench/breakdown/`
 //! (`git apply`): patches, not template placeholders, so `variants`, `new` and the parity tests
 //! never see them. Every copy is built and loaded beside the unpatched one and the ceiling, in
-//! interleaved rounds, and charged the CPU time its container's cgroup counted over the
-//! requests wrk counted. A piece's cost is, round by round, the unpatched service's CPU per
-//! request less that of the copy without the piece.
+//! rounds, and charged the CPU time its container's cgroup counted over the requests wrk
+//! counted. Every copy runs at once, and in each round each copy is loaded at the same moment
+//! as the unpatched service (see [`measure::duet`]); a piece's cost is, round by round, the
+//! unpatched service's CPU per request less that of the copy without the piece.
 
 use crate::measure::{self, Placement, Samples, Service};
 use anyhow::{Context, Result, bail};
@@ -141,27 +142,44 @@ pub fn run(
         tags.push(tag);
     }
 
+    // Each copy (and the ceiling) loaded at the same moment as the unpatched service, both on
+    // the same CPU: the host's slow seconds fall on both (see `measure::duet`).
+    let named: Vec<(&str, &str)> = services
+        .iter()
+        .zip(&tags)
+        .map(|(service, tag)| (service.name.as_str(), tag.as_str()))
+        .collect();
+    let running = measure::start_all(&named, placement)?;
+    let all_on = 1;
+    let others: Vec<usize> = (0..services.len()).filter(|&i| i != all_on).collect();
     let mut results: BTreeMap<String, Samples> = BTreeMap::new();
-    for run in 0..args.runs {
-        for (service, tag) in services.iter().zip(&tags) {
-            eprintln!("== run {} of {}: {}", run + 1, args.runs, service.name);
-            let running = measure::start_on_loopback(tag, &[], placement)?;
-            crate::store::seed_users(running.port, measure::SEEDED_USERS)?;
-            measure::warm_up(running.port, "/users/42", args.connections, placement)?;
-            let (load, cpu_us) = measure::load_with_cpu(
-                &running.container,
-                running.port,
-                "/users/42",
-                args.seconds,
-                args.connections,
-                placement,
-            )?;
-            let samples = results.entry(service.name.clone()).or_default();
-            samples.push("users_rps", load.rps);
-            samples.push("users_cpu_us", cpu_us);
-            eprintln!("   {:.0} req/s, {cpu_us:.2} µs of CPU a request", load.rps);
+    for round in 0..args.runs {
+        for turn in 0..others.len() {
+            // Each round starts one copy later, so no copy always comes first.
+            let other = others[(turn + round) % others.len()];
+            let pair = (&running[all_on], &running[other]);
+            measure::duet(pair.0, pair.1, 1, args.connections, placement)?; // warm-up
+            measure::settle_connections();
+            let [(on, on_cpu), (off, off_cpu)] =
+                measure::duet(pair.0, pair.1, args.seconds, args.connections, placement)?;
+            eprintln!(
+                "   round {} of {}: all on {:.0} req/s, {on_cpu:.2} µs; {} {:.0} req/s, {off_cpu:.2} µs",
+                round + 1,
+                args.runs,
+                on.rps,
+                services[other].name,
+                off.rps
+            );
+            let into = results.entry("all on".into()).or_default();
+            into.push("users_rps", on.rps);
+            into.push("users_cpu_us", on_cpu);
+            let into = results.entry(services[other].name.clone()).or_default();
+            into.push("users_rps", off.rps);
+            into.push("users_cpu_us", off_cpu);
+            into.push("cost_us", on_cpu - off_cpu);
         }
     }
+    drop(running);
 
     println!(
         "Placement: {}; {} rounds of {} s, wrk {} connections on GET /users/42.\n",
@@ -193,7 +211,7 @@ pub fn run(
 
 /// One row a service: its throughput and CPU per request, median (min–max; spread), and for a
 /// copy without a piece, the piece's cost: the unpatched service's CPU per request less the
-/// copy's, per round, median (min–max).
+/// copy's in the same seconds, per round, median (min–max).
 fn table(services: &[Service], results: &BTreeMap<String, Samples>) -> String {
     let cell = |samples: &Samples, key: &str, decimals: usize| -> String {
         match (samples.median(key), samples.range(key), samples.spread(key)) {
@@ -204,31 +222,21 @@ fn table(services: &[Service], results: &BTreeMap<String, Samples>) -> String {
             _ => "–".to_owned(),
         }
     };
-    let all_on = &results["all on"];
     let mut out = String::from(
-        "| service | what is off | req/s | CPU µs/request | the piece's cost (µs/request, all on − this, per round) |\n|---|---|---|---|---|\n",
+        "| service | what is off | req/s (in a duet) | CPU µs/request | the piece's cost (µs/request: all on − this one, in the same seconds, per round) |\n|---|---|---|---|---|\n",
     );
     let mut total = 0.0;
     for service in services {
         let samples = &results[&service.name];
-        let cost = if service.name.starts_with("without ") {
-            let mut costs = Samples::default();
-            for (on, off) in all_on
-                .values("users_cpu_us")
-                .iter()
-                .zip(samples.values("users_cpu_us"))
-            {
-                costs.push("cost", on - off);
+        let cost = match (samples.median("cost_us"), samples.range("cost_us")) {
+            (Some(median), Some((min, max))) if service.name.starts_with("without ") => {
+                total += median;
+                format!("{median:.2} ({min:.2}–{max:.2})")
             }
-            match (costs.median("cost"), costs.range("cost")) {
-                (Some(median), Some((min, max))) => {
-                    total += median;
-                    format!("{median:.2} ({min:.2}–{max:.2})")
-                }
-                _ => "–".to_owned(),
+            (Some(median), Some((min, max))) => {
+                format!("all on spends {median:.2} ({min:.2}–{max:.2}) more")
             }
-        } else {
-            String::new()
+            _ => String::new(),
         };
         out.push_str(&format!(
             "| {} | {} | {} | {} | {cost} |\n",
@@ -238,15 +246,9 @@ fn table(services: &[Service], results: &BTreeMap<String, Samples>) -> String {
             cell(samples, "users_cpu_us", 2)
         ));
     }
-    if let (Some(on), Some(ceiling)) = (
-        all_on.median("users_cpu_us"),
-        results
-            .get("ceiling")
-            .and_then(|c| c.median("users_cpu_us")),
-    ) {
+    if let Some(gap) = results.get("ceiling").and_then(|c| c.median("cost_us")) {
         out.push_str(&format!(
-            "\nThe pieces' costs add up to {total:.2} µs a request; the default variant spends {:.2} µs more than the ceiling ({on:.2} against {ceiling:.2}).\n",
-            on - ceiling
+            "\nThe pieces' costs add up to {total:.2} µs a request; measured the same way, the default variant spends {gap:.2} µs a request more than the ceiling.\n"
         ));
     }
     out

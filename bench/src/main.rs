@@ -1,8 +1,9 @@
 //! `cargo run --release -p cargo-microservice-bench -- [--runs N]`: builds and measures the seed
 //! article's service (the baseline), a no-logging ceiling and every variant that builds here,
 //! on this machine in one run, and prints a markdown table with ratios against the baseline.
-//! `--before <git-ref>` adds each variant as the template rendered at that commit, measured in
-//! the same run, so a change to the template is judged before/after on the same minutes.
+//! `--before <git-ref>[,<git-ref>...]` adds each variant as the template rendered at each of
+//! those commits, measured in the same run, so a change to the template is judged before/after
+//! on the same minutes.
 //!
 //! `--breakdown` measures what each piece of a request costs instead: the default variant with
 //! each piece switched off in turn by a patch in `bench/breakdown/` (see `breakdown.rs`).
@@ -47,6 +48,10 @@ struct Args {
     /// Skip the rebuilds after a one-line change.
     #[arg(long)]
     no_rebuild: bool,
+    /// Measure only throughput and CPU per request (every service at once, loaded in turn):
+    /// no latency, memory, start or stop rounds.
+    #[arg(long)]
+    throughput_only: bool,
     /// The smallest difference, in percent, this run is asked to show (the issues' "within
     /// 3%"): a throughput or CPU row whose spread is wider is flagged, and so is a before/after
     /// difference smaller than its sides' spread.
@@ -69,10 +74,10 @@ struct Args {
     /// bench/breakdown-results.json).
     #[arg(long)]
     breakdown: bool,
-    /// Also render each variant from the template at this git commit or branch (`main`,
-    /// `HEAD~1`) and measure it beside the current one, as `<variant>@<ref>`.
-    #[arg(long)]
-    before: Option<String>,
+    /// Also render each variant from the template at these git commits or branches (`main`,
+    /// `HEAD~1`, comma-separated) and measure it beside the current one, as `<variant>@<ref>`.
+    #[arg(long, value_delimiter = ',')]
+    before: Vec<String>,
     /// Also measure /users/{id} through a published port (Docker's userland proxy), printed as a
     /// second table; the main table always loads the container on the host network.
     #[arg(long)]
@@ -142,7 +147,7 @@ fn main() -> Result<()> {
         eprintln!("wrote {}", path.display());
         return Ok(());
     }
-    let services = services(&repo, work.path(), &args.only, args.before.as_deref())?;
+    let services = services(&repo, work.path(), &args.only, &args.before)?;
 
     for service in &services {
         ensure_base_images(&service.dir)?;
@@ -158,9 +163,70 @@ fn main() -> Result<()> {
         measure::build(service, &args, results.get_mut(&service.name).unwrap())
             .with_context(|| format!("while building {}", service.name))?;
     }
-    // Every round visits every service once, so the host's noisy minutes fall on all of them.
+    // Throughput and CPU per request: every service at once, loaded in turn, seconds apart;
+    // then each variant against the ceiling and the baseline in duets.
+    eprintln!("== throughput: every service running, each loaded in turn");
+    let tags: Vec<String> = services.iter().map(measure::tag).collect();
+    let named: Vec<(&str, &str)> = services
+        .iter()
+        .zip(&tags)
+        .map(|(service, tag)| (service.name.as_str(), tag.as_str()))
+        .collect();
+    let started = measure::start_all(&named, &placement)?;
+    let running: Vec<(&str, &measure::OnLoopback)> = named
+        .iter()
+        .zip(&started)
+        .map(|((name, _), service)| (*name, service))
+        .collect();
+    measure::alternate(
+        &running,
+        args.runs,
+        args.seconds,
+        args.connections,
+        &placement,
+        &mut results,
+    )?;
+    let (against, variants): (Vec<_>, Vec<_>) = running
+        .iter()
+        .copied()
+        .partition(|(name, _)| ["ceiling", "baseline"].contains(name));
+    eprintln!("== each variant against the ceiling and the baseline, in duets");
+    measure::duets(
+        &variants,
+        &against,
+        args.runs,
+        args.seconds,
+        args.connections,
+        &placement,
+        &mut results,
+    )?;
+    // And each variant against itself at every `--before` commit.
+    for &(name, service) in &variants {
+        let befores: Vec<(&str, &measure::OnLoopback)> = variants
+            .iter()
+            .copied()
+            .filter(|(other, _)| other.split_once('@').is_some_and(|(of, _)| of == name))
+            .collect();
+        if !befores.is_empty() {
+            eprintln!("== {name} against itself before, in duets");
+            measure::duets(
+                &[(name, service)],
+                &befores,
+                args.runs,
+                args.seconds,
+                args.connections,
+                &placement,
+                &mut results,
+            )?;
+        }
+    }
+    // The per-service rounds below start each service alone.
+    drop(started);
+    // The rest: every round visits every service once, so the host's noisy minutes fall on
+    // all of them.
     let mut fixed_rate = None;
-    for run in 0..args.runs {
+    let rounds = if args.throughput_only { 0 } else { args.runs };
+    for run in 0..rounds {
         for service in &services {
             eprintln!("== run {} of {}: {}", run + 1, args.runs, service.name);
             let samples = results.get_mut(&service.name).unwrap();
@@ -205,12 +271,7 @@ fn main() -> Result<()> {
 
 /// The baseline first (the fixed-rate load is half its throughput), then the ceiling, then every
 /// variant that builds here (alpine needs a registry), each after its `--before` rendering.
-fn services(
-    repo: &Path,
-    work: &Path,
-    only: &[String],
-    before: Option<&str>,
-) -> Result<Vec<Service>> {
+fn services(repo: &Path, work: &Path, only: &[String], before: &[String]) -> Result<Vec<Service>> {
     let wanted =
         |name: &str| name == "baseline" || only.is_empty() || only.iter().any(|o| o == name);
     let mut services = Vec::new();
@@ -235,7 +296,7 @@ fn services(
         if !wanted(&id) {
             continue;
         }
-        if let Some(reference) = before {
+        for reference in before {
             let name = format!("{id}@{reference}");
             services.push(Service {
                 dir: render_at(repo, work, reference, &variant, &name)?,

@@ -2,7 +2,8 @@
 
 use anyhow::{Context, Result};
 use cargo_microservice::docker::{self, Container};
-use cargo_microservice_support::loopback::{OnLoopback, wait_for_200};
+pub use cargo_microservice_support::loopback::OnLoopback;
+use cargo_microservice_support::loopback::wait_for_200;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,11 +23,11 @@ pub struct Service {
 
 /// Every sample of every metric, by metric key.
 #[derive(Debug, Default, Serialize)]
-pub struct Samples(BTreeMap<&'static str, Vec<f64>>);
+pub struct Samples(BTreeMap<String, Vec<f64>>);
 
 impl Samples {
-    pub fn push(&mut self, key: &'static str, value: f64) {
-        self.0.entry(key).or_default().push(value);
+    pub fn push(&mut self, key: &str, value: f64) {
+        self.0.entry(key.to_owned()).or_default().push(value);
     }
 
     pub fn median(&self, key: &str) -> Option<f64> {
@@ -71,7 +72,7 @@ pub const SEEDED_USERS: u32 = 50;
 /// reach their steady state, and a first slow second stays out of the sample.
 pub const WARM_UP_SECONDS: u32 = 3;
 
-fn tag(service: &Service) -> String {
+pub fn tag(service: &Service) -> String {
     format!(
         "cargo-microservice-bench/{}:latest",
         service.name.replace('@', "-at-").to_lowercase()
@@ -199,21 +200,148 @@ pub fn container_cpu_ns(id: &str) -> Result<u64> {
     anyhow::bail!("no cgroup CPU count for container {id} (cgroup v1 cpuacct or v2 cpu.stat)")
 }
 
-/// A wrk load on `path` of the running `container`, with the CPU time the container spent on
-/// it per request: its cgroup's count before and after, over wrk's count of requests.
+/// A wrk load on `path` of the running container `container_id`, with the CPU time the
+/// container spent on it per request: its cgroup's count before and after, over wrk's count of
+/// requests.
 pub fn load_with_cpu(
-    container: &Container,
+    container_id: &str,
     port: u16,
     path: &str,
     seconds: u32,
     connections: u32,
     placement: &Placement,
 ) -> Result<(Load, f64)> {
-    let before = container_cpu_ns(&container.id)?;
+    let before = container_cpu_ns(container_id)?;
     let load = parse_wrk(&run_wrk(port, path, None, seconds, connections, placement)?)?;
-    let used = container_cpu_ns(&container.id)? - before;
+    let used = container_cpu_ns(container_id)? - before;
     let per_request_us = used as f64 / 1000.0 / load.requests.max(1.0);
     Ok((load, per_request_us))
+}
+
+/// Seconds of load before each measured load in [`alternate`]: the service was idle while the
+/// others were loaded.
+const ALTERNATE_WARM_UP_SECONDS: u32 = 1;
+
+/// Every `(name, tag)` running at once on its own loopback port, with the users stored.
+pub fn start_all(services: &[(&str, &str)], placement: &Placement) -> Result<Vec<OnLoopback>> {
+    let mut running = Vec::new();
+    for (name, tag) in services {
+        let service = start_on_loopback(tag, &[], placement)
+            .with_context(|| format!("while starting {name}"))?;
+        crate::store::seed_users(service.port, SEEDED_USERS)?;
+        running.push(service);
+    }
+    Ok(running)
+}
+
+/// Saturated throughput and CPU per request on `GET /users/42`, measured in quick
+/// alternation. The host this runs on has slow seconds and minutes: the same container's CPU
+/// per request moves between 13 µs and 29 µs (RESULTS.md, 2026-12-07), so services measured
+/// minutes apart do not compare. Here every service runs at once (see [`start_all`]), idle but
+/// for its turn; in each round each takes its turn (a 1 s warm-up, then `seconds` of load), so
+/// two services of a round are seconds apart, and each round starts one service later than the
+/// round before, so none is always first. Pushes `users_rps` and `users_cpu_us` per turn.
+pub fn alternate(
+    services: &[(&str, &OnLoopback)],
+    rounds: usize,
+    seconds: u32,
+    connections: u32,
+    placement: &Placement,
+    samples: &mut BTreeMap<String, Samples>,
+) -> Result<()> {
+    for round in 0..rounds {
+        for turn in 0..services.len() {
+            let (name, service) = services[(turn + round) % services.len()];
+            wrk(
+                service.port,
+                "/users/42",
+                ALTERNATE_WARM_UP_SECONDS,
+                connections,
+                placement,
+            )?;
+            settle_connections();
+            let (load, cpu_us) = load_with_cpu(
+                &service.container.id,
+                service.port,
+                "/users/42",
+                seconds,
+                connections,
+                placement,
+            )?;
+            eprintln!(
+                "   round {} of {rounds}: {name}: {:.0} req/s, {cpu_us:.2} µs of CPU a request",
+                round + 1,
+                load.rps
+            );
+            let into = samples.entry(name.to_owned()).or_default();
+            into.push("users_rps", load.rps);
+            into.push("users_cpu_us", cpu_us);
+        }
+    }
+    Ok(())
+}
+
+/// For each variant, `rounds` duets (see [`duet`]) against each of `against` (the ceiling,
+/// the baseline, itself at a `--before` commit): pushes `cpu_ratio_<against>`, the other's CPU
+/// per request over the variant's in the same seconds. At the same CPU quota that is the ratio of their throughputs at
+/// saturation, measured with the host's noise common to both.
+pub fn duets(
+    variants: &[(&str, &OnLoopback)],
+    against: &[(&str, &OnLoopback)],
+    rounds: usize,
+    seconds: u32,
+    connections: u32,
+    placement: &Placement,
+    samples: &mut BTreeMap<String, Samples>,
+) -> Result<()> {
+    for round in 0..rounds {
+        for (name, service) in variants {
+            for (other_name, other) in against {
+                duet(service, other, 1, connections, placement)?; // warm-up
+                settle_connections();
+                let [(_, ours), (_, theirs)] =
+                    duet(service, other, seconds, connections, placement)?;
+                eprintln!(
+                    "   duet {} of {rounds}: {name} {ours:.2} µs, {other_name} {theirs:.2} µs a request",
+                    round + 1
+                );
+                samples
+                    .entry((*name).to_owned())
+                    .or_default()
+                    .push(&duet_key(other_name), theirs / ours);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The sample key of a variant's duets against `other`.
+fn duet_key(other: &str) -> String {
+    format!("cpu_ratio_{other}")
+}
+
+/// Two running services loaded at the same moment, each by its own wrk for `seconds`, each
+/// charged its own cgroup's CPU time: whatever the host does during those seconds, it does to
+/// both ("duet benchmarking", Bulej et al., 2020). Both are pinned to the same CPUs, where their
+/// two 0.5 CPU quotas fit. Returns each one's load and CPU µs per request.
+pub fn duet(
+    a: &OnLoopback,
+    b: &OnLoopback,
+    seconds: u32,
+    connections: u32,
+    placement: &Placement,
+) -> Result<[(Load, f64); 2]> {
+    let [a, b] = [a, b].map(|service| (service.container.id.clone(), service.port));
+    let run = |(id, port): (String, u16)| {
+        let placement = placement.clone();
+        thread::spawn(move || {
+            load_with_cpu(&id, port, "/users/42", seconds, connections, &placement)
+        })
+    };
+    let (a, b) = (run(a), run(b));
+    let a = a.join().expect("a load thread")?;
+    let b = b.join().expect("a load thread")?;
+    Ok([a, b])
 }
 
 /// One round for one service: starts, loads, stops idle and under load.
@@ -235,8 +363,9 @@ pub fn round(
     let (idle_rss, _) = container.resident_memory()?;
     samples.push("idle_rss_mb", idle_rss as f64 / 1e6);
     warm_up(port, "/users/42", args.connections, &placement)?;
-    let (users, cpu_us) = load_with_cpu(
-        &container,
+    // Throughput and CPU per request come from [`alternate`]; this load gives the latencies
+    // at saturation and the peak RSS.
+    let users = wrk(
         port,
         "/users/42",
         args.seconds,
@@ -245,8 +374,6 @@ pub fn round(
     )?;
     let (_, peak_rss) = container.resident_memory()?;
     samples.push("peak_rss_mb", peak_rss as f64 / 1e6);
-    samples.push("users_rps", users.rps);
-    samples.push("users_cpu_us", cpu_us);
     samples.push("users_p50_ms", users.p50_ms);
     samples.push("users_p99_ms", users.p99_ms);
     settle_connections();
@@ -545,12 +672,18 @@ pub fn markdown(
     );
     let baseline = results.get("baseline");
     for (key, label, higher_is_better) in metrics {
+        if order
+            .iter()
+            .all(|name| results[name].values(key).is_empty())
+        {
+            continue; // not measured in this run (`--no-cold`, `--throughput-only`)
+        }
         out.push_str(&format!("| {label} |"));
         for name in order {
             let samples = &results[name];
             let cell = match (samples.median(key), samples.range(key)) {
                 (Some(median), Some((min, max))) => {
-                    let spread = if samples.0[key].len() > 1 {
+                    let spread = if samples.values(key).len() > 1 {
                         let percent = samples.spread(key).unwrap_or(0.0) * 100.0;
                         format!(" ({}–{}; {percent:.1}%)", fmt(min), fmt(max))
                     } else {
@@ -600,10 +733,13 @@ pub fn ratios(order: &[String], results: &BTreeMap<String, Samples>) -> Option<S
     let mut out = String::from("| variant |");
     for name in &against {
         out.push_str(&format!(
-            " / {name}: ratio of medians | / {name}: per round |"
+            " / {name}: ratio of medians | / {name}: per round | / {name}: at equal CPU, in duets |"
         ));
     }
-    out.push_str(&format!("\n|---|{}\n", "---|---|".repeat(against.len())));
+    out.push_str(&format!(
+        "\n|---|{}\n",
+        "---|---|---|".repeat(against.len())
+    ));
     for variant in variants {
         out.push_str(&format!("| {variant} |"));
         for name in &against {
@@ -620,11 +756,14 @@ pub fn ratios(order: &[String], results: &BTreeMap<String, Samples>) -> Option<S
             {
                 per_round.push("ratio", a / b);
             }
-            let per_round = match (per_round.median("ratio"), per_round.range("ratio")) {
-                (Some(median), Some((min, max))) => format!("{median:.3} ({min:.3}–{max:.3})"),
-                _ => "–".to_owned(),
-            };
-            out.push_str(&format!(" {of_medians} | {per_round} |"));
+            let ratio_cell =
+                |samples: &Samples, key: &str| match (samples.median(key), samples.range(key)) {
+                    (Some(median), Some((min, max))) => format!("{median:.3} ({min:.3}–{max:.3})"),
+                    _ => "–".to_owned(),
+                };
+            let per_round = ratio_cell(&per_round, "ratio");
+            let in_duets = ratio_cell(ours, &duet_key(name));
+            out.push_str(&format!(" {of_medians} | {per_round} | {in_duets} |"));
         }
         out.push('\n');
     }
@@ -706,7 +845,26 @@ pub fn before_after(order: &[String], results: &BTreeMap<String, Samples>) -> Op
             }
         }
     }
-    out.push_str("\n⚠: the difference is within the spread of the runs not shown by this run.\n");
+    for (before, after) in order.iter().filter_map(|before| {
+        let (current, _) = before.split_once('@')?;
+        Some((before, current))
+    }) {
+        if let (Some(median), Some((min, max))) = (
+            results[after].median(&duet_key(before)),
+            results[after].range(&duet_key(before)),
+        ) {
+            let percent = |ratio: f64| (ratio - 1.0) * 100.0;
+            let hidden = min <= 1.0 && max >= 1.0;
+            out.push_str(&format!(
+                "| {after}: throughput at equal CPU, in duets (before's CPU per request / after's) | | | {:+.1}% | per round {:+.1}% to {:+.1}%{} |\n",
+                percent(median),
+                percent(min),
+                percent(max),
+                if hidden { " ⚠" } else { "" }
+            ));
+        }
+    }
+    out.push_str("\n⚠: the difference is within the spread of the runs: not shown by this run.\n");
     Some(out)
 }
 
