@@ -838,7 +838,7 @@ pub fn before_after(order: &[String], results: &BTreeMap<String, Samples>) -> Op
                     format!("{:.1}%{}", s * 100.0, if hidden { " ⚠" } else { "" })
                 });
                 out.push_str(&format!(
-                    "| {after}: {label} | {} | {} | {ratio} | {spread} |\n",
+                    "| {before} → {after}: {label} | {} | {} | {ratio} | {spread} |\n",
                     fmt(b),
                     fmt(a)
                 ));
@@ -856,7 +856,7 @@ pub fn before_after(order: &[String], results: &BTreeMap<String, Samples>) -> Op
             let percent = |ratio: f64| (ratio - 1.0) * 100.0;
             let hidden = min <= 1.0 && max >= 1.0;
             out.push_str(&format!(
-                "| {after}: throughput at equal CPU, in duets (before's CPU per request / after's) | | | {:+.1}% | per round {:+.1}% to {:+.1}%{} |\n",
+                "| {before} → {after}: throughput at equal CPU, in duets (before's CPU per request / after's) | | | {:+.1}% | per round {:+.1}% to {:+.1}%{} |\n",
                 percent(median),
                 percent(min),
                 percent(max),
@@ -864,7 +864,9 @@ pub fn before_after(order: &[String], results: &BTreeMap<String, Samples>) -> Op
             ));
         }
     }
-    out.push_str("\n⚠: the difference is within the spread of the runs: not shown by this run.\n");
+    out.push_str(
+        "\n⚠: the difference is within the spread of the runs: this run shows no difference, and bounds it by that spread.\n",
+    );
     Some(out)
 }
 
