@@ -178,28 +178,14 @@ fn main() -> Result<()> {
         .zip(&started)
         .map(|((name, _), service)| (*name, service))
         .collect();
-    measure::alternate(
-        &running,
-        args.runs,
-        args.seconds,
-        args.connections,
-        &placement,
-        &mut results,
-    )?;
+    let plan = measure::Plan::from_args(&args, &placement);
+    measure::alternate(&running, &plan, &mut results)?;
     let (against, variants): (Vec<_>, Vec<_>) = running
         .iter()
         .copied()
         .partition(|(name, _)| ["ceiling", "baseline"].contains(name));
     eprintln!("== each variant against the ceiling and the baseline, in duets");
-    measure::duets(
-        &variants,
-        &against,
-        args.runs,
-        args.seconds,
-        args.connections,
-        &placement,
-        &mut results,
-    )?;
+    measure::duets(&variants, &against, &plan, &mut results)?;
     // And each variant against itself at every `--before` commit.
     for &(name, service) in &variants {
         let befores: Vec<(&str, &measure::OnLoopback)> = variants
@@ -209,15 +195,7 @@ fn main() -> Result<()> {
             .collect();
         if !befores.is_empty() {
             eprintln!("== {name} against itself before, in duets");
-            measure::duets(
-                &[(name, service)],
-                &befores,
-                args.runs,
-                args.seconds,
-                args.connections,
-                &placement,
-                &mut results,
-            )?;
+            measure::duets(&[(name, service)], &befores, &plan, &mut results)?;
         }
     }
     // The per-service rounds below start each service alone.

@@ -234,6 +234,26 @@ pub fn start_all(services: &[(&str, &str)], placement: &Placement) -> Result<Vec
     Ok(running)
 }
 
+/// How the loads of a phase are made: rounds, seconds of load, wrk's connections, placement.
+#[derive(Clone, Copy)]
+pub struct Plan<'a> {
+    pub rounds: usize,
+    pub seconds: u32,
+    pub connections: u32,
+    pub placement: &'a Placement,
+}
+
+impl<'a> Plan<'a> {
+    pub fn from_args(args: &super::Args, placement: &'a Placement) -> Self {
+        Self {
+            rounds: args.runs,
+            seconds: args.seconds,
+            connections: args.connections,
+            placement,
+        }
+    }
+}
+
 /// Saturated throughput and CPU per request on `GET /users/42`, measured in quick
 /// alternation. The host this runs on has slow seconds and minutes: the same container's CPU
 /// per request moves between 13 µs and 29 µs (RESULTS.md, 2026-12-07), so services measured
@@ -243,12 +263,15 @@ pub fn start_all(services: &[(&str, &str)], placement: &Placement) -> Result<Vec
 /// round before, so none is always first. Pushes `users_rps` and `users_cpu_us` per turn.
 pub fn alternate(
     services: &[(&str, &OnLoopback)],
-    rounds: usize,
-    seconds: u32,
-    connections: u32,
-    placement: &Placement,
+    plan: &Plan,
     samples: &mut BTreeMap<String, Samples>,
 ) -> Result<()> {
+    let Plan {
+        rounds,
+        seconds,
+        connections,
+        placement,
+    } = *plan;
     for round in 0..rounds {
         for turn in 0..services.len() {
             let (name, service) = services[(turn + round) % services.len()];
@@ -288,12 +311,15 @@ pub fn alternate(
 pub fn duets(
     variants: &[(&str, &OnLoopback)],
     against: &[(&str, &OnLoopback)],
-    rounds: usize,
-    seconds: u32,
-    connections: u32,
-    placement: &Placement,
+    plan: &Plan,
     samples: &mut BTreeMap<String, Samples>,
 ) -> Result<()> {
+    let Plan {
+        rounds,
+        seconds,
+        connections,
+        placement,
+    } = *plan;
     for round in 0..rounds {
         for (name, service) in variants {
             for (other_name, other) in against {
