@@ -53,8 +53,8 @@ struct Args {
     #[arg(long)]
     throughput_only: bool,
     /// The smallest difference, in percent, this run is asked to show (the issues' "within
-    /// 3%"): a throughput or CPU row whose spread is wider is flagged, and so is a before/after
-    /// difference smaller than its sides' spread.
+    /// 3%"): a throughput or CPU row whose spread is wider is flagged. (The before/after table
+    /// flags, on its own, a difference smaller than its sides' spread.)
     #[arg(long, default_value_t = 3.0)]
     resolve: f64,
     /// The CPUs the service's container is pinned to (`docker run --cpuset-cpus`).

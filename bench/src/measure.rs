@@ -107,10 +107,11 @@ pub fn build(service: &Service, args: &super::Args, samples: &mut Samples) -> Re
     Ok(())
 }
 
-/// Where the service and the load generator run. On a shared 2-core host a service free to
-/// run on either core competes with wrk for it, and the scheduler's choices change from one
-/// run to the next: the no-logging ceiling swung from 42.7k to 54.8k req/s that way
-/// (RESULTS.md). Pinned, the service's 0.5 CPU is half of one core and wrk has the other.
+/// Where the service and the load generator run. On a 2-core host a service free to run on
+/// either core shares both with wrk as the scheduler likes; pinned, the service's 0.5 CPU is
+/// half of one core and wrk has the other, so a quota means the same at every load. (The
+/// ceiling's old 42.7k–54.8k swing was mostly the host's drift, not placement: RESULTS.md,
+/// 2026-12-07.)
 #[derive(Debug, Clone)]
 pub struct Placement {
     /// `docker run --cpuset-cpus`, or none.
@@ -256,7 +257,7 @@ impl<'a> Plan<'a> {
 
 /// Saturated throughput and CPU per request on `GET /users/42`, measured in quick
 /// alternation. The host this runs on has slow seconds and minutes: the same container's CPU
-/// per request moves between 13 µs and 29 µs (RESULTS.md, 2026-12-07), so services measured
+/// per request moves by 2x within minutes (RESULTS.md, 2026-12-07), so services measured
 /// minutes apart do not compare. Here every service runs at once (see [`start_all`]), idle but
 /// for its turn; in each round each takes its turn (a 1 s warm-up, then `seconds` of load), so
 /// two services of a round are seconds apart, and each round starts one service later than the
@@ -266,12 +267,7 @@ pub fn alternate(
     plan: &Plan,
     samples: &mut BTreeMap<String, Samples>,
 ) -> Result<()> {
-    let Plan {
-        rounds,
-        seconds,
-        connections,
-        placement,
-    } = *plan;
+    let rounds = plan.rounds;
     for round in 0..rounds {
         for turn in 0..services.len() {
             let (name, service) = services[(turn + round) % services.len()];
@@ -279,17 +275,17 @@ pub fn alternate(
                 service.port,
                 "/users/42",
                 ALTERNATE_WARM_UP_SECONDS,
-                connections,
-                placement,
+                plan.connections,
+                plan.placement,
             )?;
             settle_connections();
             let (load, cpu_us) = load_with_cpu(
                 &service.container.id,
                 service.port,
                 "/users/42",
-                seconds,
-                connections,
-                placement,
+                plan.seconds,
+                plan.connections,
+                plan.placement,
             )?;
             eprintln!(
                 "   round {} of {rounds}: {name}: {:.0} req/s, {cpu_us:.2} µs of CPU a request",
@@ -306,27 +302,27 @@ pub fn alternate(
 
 /// For each variant, `rounds` duets (see [`duet`]) against each of `against` (the ceiling,
 /// the baseline, itself at a `--before` commit): pushes `cpu_ratio_<against>`, the other's CPU
-/// per request over the variant's in the same seconds. At the same CPU quota that is the ratio of their throughputs at
-/// saturation, measured with the host's noise common to both.
+/// per request over the variant's in the same seconds. At the same CPU quota that is the ratio
+/// of their throughputs at saturation, measured with the host's noise common to both.
 pub fn duets(
     variants: &[(&str, &OnLoopback)],
     against: &[(&str, &OnLoopback)],
     plan: &Plan,
     samples: &mut BTreeMap<String, Samples>,
 ) -> Result<()> {
-    let Plan {
-        rounds,
-        seconds,
-        connections,
-        placement,
-    } = *plan;
+    let rounds = plan.rounds;
     for round in 0..rounds {
         for (name, service) in variants {
             for (other_name, other) in against {
-                duet(service, other, 1, connections, placement)?; // warm-up
+                duet(service, other, 1, plan.connections, plan.placement)?; // warm-up
                 settle_connections();
-                let [(_, ours), (_, theirs)] =
-                    duet(service, other, seconds, connections, placement)?;
+                let [(_, ours), (_, theirs)] = duet(
+                    service,
+                    other,
+                    plan.seconds,
+                    plan.connections,
+                    plan.placement,
+                )?;
                 eprintln!(
                     "   duet {} of {rounds}: {name} {ours:.2} µs, {other_name} {theirs:.2} µs a request",
                     round + 1
@@ -357,17 +353,18 @@ pub fn duet(
     connections: u32,
     placement: &Placement,
 ) -> Result<[(Load, f64); 2]> {
-    let [a, b] = [a, b].map(|service| (service.container.id.clone(), service.port));
-    let run = |(id, port): (String, u16)| {
-        let placement = placement.clone();
-        thread::spawn(move || {
-            load_with_cpu(&id, port, "/users/42", seconds, connections, &placement)
-        })
-    };
-    let (a, b) = (run(a), run(b));
-    let a = a.join().expect("a load thread")?;
-    let b = b.join().expect("a load thread")?;
-    Ok([a, b])
+    thread::scope(|scope| {
+        let [a, b] = [a, b].map(|service| {
+            scope.spawn(|| {
+                let (id, port) = (&service.container.id, service.port);
+                load_with_cpu(id, port, "/users/42", seconds, connections, placement)
+            })
+        });
+        Ok([
+            a.join().expect("a load thread")?,
+            b.join().expect("a load thread")?,
+        ])
+    })
 }
 
 /// One round for one service: starts, loads, stops idle and under load.

@@ -222,9 +222,9 @@ fn build(work: &Path, database: Database) -> Result<String> {
 }
 
 /// The service as the runner starts every service (host network, 127.0.0.1, the compose file's
-/// limits), once `/ready` says its store can serve.
+/// limits, its CPUs), once `/ready` says its store can serve (after `/health`).
 fn start_service(tag: &str, env: &[String], placement: &Placement) -> Result<OnLoopback> {
-    let service = OnLoopback::start_with(tag, env, &placement.docker_args())?;
+    let service = crate::measure::start_on_loopback(tag, env, placement)?;
     wait_for_200(&service.container, service.port, "/ready")?;
     Ok(service)
 }
