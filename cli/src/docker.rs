@@ -1,34 +1,18 @@
-//! Build an image, run it the way its compose file does (0.5 CPU, 128 MiB, read-only, no
-//! capabilities, no new privileges, loopback port), wait for its own HEALTHCHECK, probe it over
-//! HTTP, check its uid and shell, and stop it with SIGTERM. The docker matrix tests and
-//! `check --build` both prove images with this one module.
+//! Docker for the CLI and the suites: build an image with BuildKit, run a container under the
+//! compose file's limits, read its health, uid and memory, stop it. The proof itself (run an
+//! image as compose does and check it by name) is [`prove`]: the file every rendered service
+//! ships as `tests/container/prove.rs`, compiled in here from the template, so `check --build`,
+//! the docker matrix and each service's own CI prove images with one source.
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
-use serde::Serialize;
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// The limits the template's compose file sets; containers under test get the same.
-pub const CPUS: &str = "0.5";
-pub const MEMORY: &str = "128m";
-/// `docker run` flags for the compose file's limits and hardening: 0.5 CPU, 128 MiB, read-only
-/// root, no capabilities, no new privileges.
-pub const AS_COMPOSE_RUNS_IT: [&str; 9] = [
-    "--cpus",
-    CPUS,
-    "--memory",
-    MEMORY,
-    "--read-only",
-    "--cap-drop",
-    "ALL",
-    "--security-opt",
-    "no-new-privileges:true",
-];
-/// `docker stop` sends SIGKILL after this long; a clean stop must finish well inside it.
-pub const DOCKER_STOP_GRACE: Duration = Duration::from_secs(10);
+#[path = "../../template/tests/container/prove.rs"]
+pub mod prove;
+
+pub use prove::AS_COMPOSE_RUNS_IT;
 
 /// `docker <args>` with BuildKit on and no colour.
 pub fn docker(args: &[&str]) -> Command {
@@ -102,25 +86,6 @@ pub fn image_size(reference: &str) -> Result<u64> {
     docker_ok(&["image", "inspect", "--format", "{{.Size}}", reference])?
         .parse()
         .context("while reading the image size")
-}
-
-/// Whether the image has a shell at /bin/sh that runs.
-pub fn has_shell(image: &str) -> bool {
-    docker(&[
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "--entrypoint",
-        "/bin/sh",
-        image,
-        "-c",
-        "exit 0",
-    ])
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .status()
-    .is_ok_and(|status| status.success())
 }
 
 /// A running container, removed when dropped.
@@ -285,140 +250,8 @@ impl Drop for Container {
     }
 }
 
-/// `GET path` on loopback; returns the status code and body.
+/// `GET path` on loopback; returns the status code and body (the proof's own client).
 pub fn http_get(port: u16, path: &str) -> Result<(u16, String)> {
-    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw)?;
-    let (head, body) = raw
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| anyhow!("no HTTP answer: {raw:?}"))?;
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| anyhow!("no status line: {head:?}"))?;
-    Ok((status, body.to_owned()))
-}
-
-/// What the image is expected to be; the proof checks it against what actually runs.
-#[derive(Debug, Clone)]
-pub struct Expectations {
-    pub port: u16,
-    /// `Some(false)`: the image must have no shell; `Some(true)`: it must have one.
-    pub shell: Option<bool>,
-    /// The uid the service must run as; any non-root uid passes when `None`.
-    pub uid: Option<u32>,
-    /// Paths that must answer 200.
-    pub probes: Vec<String>,
-    /// `KEY=value` settings the service needs to start (a service with a database needs
-    /// `DATABASE_URL`, though it starts without reaching it).
-    pub env: Vec<String>,
-}
-
-/// One step of a proof: passed, or failed with the reason.
-pub type Step = std::result::Result<String, String>;
-
-/// Everything learnt about one image: each step's outcome, in order.
-#[derive(Debug, Clone, Serialize)]
-pub struct Proof {
-    pub image: String,
-    pub healthy: Step,
-    pub probed: Step,
-    pub non_root: Step,
-    pub shell: Step,
-    pub stopped_cleanly: Step,
-}
-
-impl Proof {
-    pub fn failures(&self) -> Vec<String> {
-        [
-            ("healthy", &self.healthy),
-            ("probed", &self.probed),
-            ("non-root", &self.non_root),
-            ("shell", &self.shell),
-            ("stopped cleanly", &self.stopped_cleanly),
-        ]
-        .into_iter()
-        .filter_map(|(name, step)| step.as_ref().err().map(|why| format!("{name}: {why}")))
-        .collect()
-    }
-}
-
-fn step(result: Result<String>) -> Step {
-    result.map_err(|error| format!("{error:#}"))
-}
-
-/// Runs `image` under the compose limits and proves it: healthy by its own HEALTHCHECK, answering
-/// on the probes, running as a non-root uid, having a shell or not as expected, and exiting 0
-/// on SIGTERM well inside docker stop's grace period.
-pub fn prove(image: &str, expect: &Expectations) -> Result<Proof> {
-    let container =
-        Container::start_with_env(image, expect.port, Duration::from_millis(500), &expect.env)?;
-    let healthy = step(
-        container
-            .wait_healthy(Duration::from_secs(30))
-            .map(|took| format!("healthy after {:.1} s", took.as_secs_f64())),
-    );
-    let probed = step(probe_paths(&container, expect));
-    let non_root = step(container.uid().and_then(|uid| {
-        ensure!(uid != 0, "runs as root (uid 0)");
-        if let Some(expected) = expect.uid {
-            ensure!(uid == expected, "runs as uid {uid}, expected {expected}");
-        }
-        Ok(format!("uid {uid}"))
-    }));
-    let shell = step(match expect.shell {
-        None => Ok("not checked".to_owned()),
-        Some(expected) => {
-            let found = has_shell(image);
-            if found == expected {
-                Ok(if found { "has /bin/sh" } else { "no shell" }.to_owned())
-            } else if found {
-                Err(anyhow!(
-                    "has /bin/sh, but this base is meant to have no shell"
-                ))
-            } else {
-                Err(anyhow!(
-                    "has no /bin/sh, but this base is meant to have one"
-                ))
-            }
-        }
-    });
-    let stopped_cleanly = step(container.stop_with_sigterm().and_then(|(code, took)| {
-        ensure!(
-            code == 0,
-            "exited {code} on SIGTERM: {}",
-            container.logs_tail(5).trim()
-        );
-        ensure!(
-            took < DOCKER_STOP_GRACE / 2,
-            "took {took:?} to stop, too close to docker stop's 10 s"
-        );
-        Ok(format!("exit 0 in {:.2} s", took.as_secs_f64()))
-    }));
-    Ok(Proof {
-        image: image.to_owned(),
-        healthy,
-        probed,
-        non_root,
-        shell,
-        stopped_cleanly,
-    })
-}
-
-fn probe_paths(container: &Container, expect: &Expectations) -> Result<String> {
-    let port = container.host_port(expect.port)?;
-    for path in &expect.probes {
-        let (status, body) =
-            http_get(port, path).with_context(|| format!("while calling {path}"))?;
-        ensure!(status == 200, "{path} answered {status}: {body}");
-    }
-    Ok(format!("{} answered 200", expect.probes.join(", ")))
+    let answer = prove::request(port, "GET", path, "").map_err(anyhow::Error::msg)?;
+    Ok((answer.status, answer.body))
 }

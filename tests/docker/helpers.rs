@@ -607,3 +607,92 @@ pub fn probe_users_api(port: u16) -> Result<String, String> {
         "POST 201 at {location}, read back, 409 on a taken email, listed"
     ))
 }
+
+/// What a rendered project's own container proof said about an image, check by check.
+pub struct ContainerProof {
+    /// `(name, Ok(seen) | Err(why))` in the order the proof ran them.
+    pub checks: Vec<(String, Result<String, String>)>,
+    /// The whole of `cargo test`'s output, for a failure that is no check's.
+    pub output: String,
+    pub passed: bool,
+}
+
+impl ContainerProof {
+    /// The named check's outcome; a check the proof never reached (it could not start the
+    /// image, or did not compile) is a failure saying so.
+    pub fn check(&self, name: &str) -> Result<String, String> {
+        self.checks
+            .iter()
+            .find_map(|(check, outcome)| (check == name).then(|| outcome.clone()))
+            .unwrap_or_else(|| Err(format!("the proof ran no check named {name}")))
+    }
+
+    /// The names of the checks that failed.
+    pub fn failed(&self) -> Vec<&str> {
+        self.checks
+            .iter()
+            .filter(|(_, outcome)| outcome.is_err())
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+}
+
+/// Runs the container proof `project` ships (`tests/container/`) on `image`, by the step of
+/// its own CI that proves the image it built ("Prove the image" in `.github/workflows/ci.yml`,
+/// read from the rendered file), with `CONTAINER_IMAGE` naming `image`; built into the suites'
+/// shared target directory.
+pub fn container_proof(project: &Path, image: &str) -> ContainerProof {
+    // Every rendered project here is named `orders` and builds into one target directory, so
+    // their container tests share one binary path, and cargo, seeing an older source than that
+    // binary, would run another variant's proof (its uid, its shell). One proof at a time, its
+    // sources touched so cargo builds this project's.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    for entry in std::fs::read_dir(project.join("tests/container")).unwrap() {
+        let file = std::fs::File::options()
+            .append(true)
+            .open(entry.unwrap().path())
+            .unwrap();
+        file.set_modified(std::time::SystemTime::now()).unwrap();
+    }
+    let (steps, _) = workflows::run_steps(project);
+    let step = steps
+        .iter()
+        .find(|step| step.name == "Prove the image")
+        .expect("the rendered CI has a step that proves the image");
+    let output = run(&mut workflows::step_command(
+        env!("CARGO_TARGET_TMPDIR"),
+        project,
+        step,
+        &[("CONTAINER_IMAGE", image)],
+    ));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut checks = Vec::new();
+    for line in text.lines() {
+        // A single-threaded run prints the report after libtest's `test NAME ... ` on one line.
+        let Some((name, outcome)) = line
+            .find("check ")
+            .and_then(|at| line[at + "check ".len()..].split_once(": "))
+        else {
+            continue;
+        };
+        if checks.iter().any(|(seen, _)| seen == name) {
+            continue; // the failure message repeats the report
+        }
+        let outcome = match outcome.split_once(": ") {
+            Some(("ok", seen)) => Ok(seen.to_owned()),
+            Some(("FAILED", why)) => Err(why.to_owned()),
+            _ => continue,
+        };
+        checks.push((name.to_owned(), outcome));
+    }
+    ContainerProof {
+        checks,
+        output: text,
+        passed: output.status.success(),
+    }
+}

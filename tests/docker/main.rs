@@ -7,36 +7,16 @@ mod conformance;
 mod database;
 mod helpers;
 mod kubernetes;
+mod sbom;
 
-use cargo_microservice::docker::{self, Expectations, Proof};
+use cargo_microservice::docker;
 use helpers::*;
 use std::time::Instant;
 
-const PORT: u16 = 8080;
-
-/// What the image alone must do. With a database it runs with a `DATABASE_URL` that leads
-/// nowhere: it must start anyway and stay alive; the users API is proven composed.
-fn expectations(variant: &Variant) -> Expectations {
-    let (probes, env) = match variant.database {
-        Database::Postgres => (
-            vec!["/health"],
-            vec!["DATABASE_URL=postgres://orders:unused@127.0.0.1:1/orders".to_owned()],
-        ),
-        Database::Memory => (vec!["/health", "/ready", "/users"], Vec::new()),
-    };
-    Expectations {
-        port: PORT,
-        shell: Some(variant.base.has_shell()),
-        uid: Some(variant.base.runtime_uid()),
-        probes: probes.into_iter().map(String::from).collect(),
-        env,
-    }
-}
-
-/// Proves one variant's image as the matrix does: run as compose runs it and probed (its own
-/// HEALTHCHECK, the probes, uid, shell, SIGTERM), then its compose file brought up, its
-/// hardening inspected and its users API driven. The pipeline calls it as each image is
-/// built (see `helpers`), while the next one builds.
+/// Proves one variant's image as the matrix does: the container proof the rendered project
+/// ships (run as compose runs it: uid, HEALTHCHECK, probes, a user round trip, shell, SIGTERM),
+/// then its compose file brought up, its hardening inspected and its users API driven. The
+/// pipeline calls it as each image is built (see `helpers`), while the next one builds.
 pub fn prove_variant(image: &Image) -> (Row, Vec<String>) {
     let id = image.variant.id();
     let not_run = |built: &str, bases: String| Row {
@@ -63,30 +43,33 @@ pub fn prove_variant(image: &Image) -> (Row, Vec<String>) {
     };
     let variant = image.variant;
     let size = docker::image_size(&image.tag).unwrap();
-    let proof = docker::prove(&image.tag, &expectations(&variant)).unwrap();
+    let proof = container_proof(&image.project, &image.tag);
     let compose = Composed::up(&image.project, &format!("cms-e2e-{id}")).and_then(|composed| {
         let hardening = composed.verify_hardening(&variant)?;
         let api = probe_users_api(APP_PORT)?;
         Ok(format!("{hardening}; {api}"))
     });
     let mut failures: Vec<String> = proof
-        .failures()
-        .into_iter()
-        .map(|failure| format!("{id}: {failure}"))
+        .checks
+        .iter()
+        .filter_map(|(name, outcome)| Some(format!("{id}: {name}: {}", outcome.as_ref().err()?)))
         .collect();
+    if !proof.passed && failures.is_empty() {
+        failures.push(format!(
+            "{id}: the container proof failed:\n{}",
+            proof.output
+        ));
+    }
     if let Err(why) = &compose {
         failures.push(format!("{id}: compose: {why}"));
     }
     let row = Row {
         variant: id,
         built: "yes".into(),
-        healthy: mark(&proof.healthy),
-        probed: mark(&proof.probed),
-        non_root: mark(&proof.non_root),
-        stopped: proof
-            .stopped_cleanly
-            .clone()
-            .unwrap_or_else(|_| "FAILED".into()),
+        healthy: mark(&proof.check("healthy")),
+        probed: mark(&proof.check("probes").and(proof.check("round trip"))),
+        non_root: mark(&proof.check("non-root")),
+        stopped: proof.check("stop").unwrap_or_else(|_| "FAILED".into()),
         compose: mark(&compose),
         size: format!("{:.1} MB", size as f64 / 1e6),
         build_time: format!("{:.0} s", build_time.as_secs_f64()),
@@ -130,8 +113,13 @@ fn every_variant_builds_runs_answers_and_stops_cleanly() {
     }
 }
 
-/// Renders a variant, breaks its Dockerfile with `edit`, builds it, and proves it.
-fn prove_broken(variant: Variant, tag: &str, edit: impl Fn(String) -> String) -> Option<Proof> {
+/// Renders a variant, breaks its Dockerfile with `edit`, builds it, and runs the rendered
+/// project's own container proof on it.
+fn prove_broken(
+    variant: Variant,
+    tag: &str,
+    edit: impl Fn(String) -> String,
+) -> Option<ContainerProof> {
     if !require_docker() || !require_tool("cargo-generate", "--version") {
         return None;
     }
@@ -146,7 +134,19 @@ fn prove_broken(variant: Variant, tag: &str, edit: impl Fn(String) -> String) ->
     ensure_bases(&project).expect("the fixture's base images");
     let tag = format!("cargo-microservice-e2e/{tag}:broken");
     docker::build(&project, &tag).unwrap();
-    Some(docker::prove(&tag, &expectations(&variant)).unwrap())
+    let proof = container_proof(&project, &tag);
+    assert!(
+        !proof.passed,
+        "the broken image passed its proof:\n{}",
+        proof.output
+    );
+    Some(proof)
+}
+
+/// A fixture with one fault fails the check named for it and no other.
+fn fails_only(proof: &ContainerProof, check: &str) -> String {
+    assert_eq!(proof.failed(), [check], "{}", proof.output);
+    proof.check(check).unwrap_err()
 }
 
 /// Rust's std binds new glibc functions at run time, so a plain service built on trixie still
@@ -162,7 +162,7 @@ fn the_harness_catches_a_binary_built_on_a_newer_debian_than_its_runtime() {
     let Some(proof) = prove_broken(trixie, "glibc-mismatch", |dockerfile| {
         dockerfile
             .replace(
-                "RUN cargo build --release --locked --bin orders",
+                "RUN cargo auditable build --release --locked --bin orders",
                 "RUN printf '#define _GNU_SOURCE\\n#include <stdlib.h>\\nlong parse(const char *s) { return strtol(s, 0, 10); }\\n' > /c.c \\\n    && gcc -O2 -c /c.c -o /c.o \\\n    && cargo rustc --release --locked --bin orders -- -C link-arg=/c.o -C link-arg=-Wl,--undefined=parse",
             )
             .replace("FROM gcr.io/distroless/cc-debian13:nonroot", "FROM gcr.io/distroless/cc-debian12:nonroot")
@@ -171,7 +171,7 @@ fn the_harness_catches_a_binary_built_on_a_newer_debian_than_its_runtime() {
     };
 
     let why = proof
-        .healthy
+        .check("healthy")
         .expect_err("a binary needing trixie's glibc must not run on debian12");
     assert!(
         why.contains("GLIBC_2."),
@@ -195,7 +195,8 @@ fn the_harness_catches_a_curl_healthcheck_on_an_image_without_curl() {
         return;
     };
 
-    let why = proof.healthy.expect_err("curl cannot run on distroless");
+    // curl cannot run on distroless: the service answers, but its HEALTHCHECK never passes.
+    let why = fails_only(&proof, "healthy");
     assert!(why.contains("unhealthy"), "{why}");
 }
 
@@ -212,10 +213,31 @@ fn the_harness_catches_a_missing_user() {
         return;
     };
 
-    let why = proof
-        .non_root
-        .expect_err("without USER the service runs as root");
+    // Without USER the service runs as root; nothing else changes.
+    let why = fails_only(&proof, "non-root");
     assert!(why.contains("root"), "{why}");
+}
+
+/// A shell as PID 1 that ignores SIGTERM and never passes it on: the service answers, is
+/// healthy and non-root, and does not stop.
+#[test]
+fn the_proof_catches_a_service_that_ignores_sigterm() {
+    let slim = Variant {
+        base: Base::DebianSlim,
+        debian: Some(Debian::Trixie),
+        database: Database::Memory,
+    };
+    let Some(proof) = prove_broken(slim, "ignores-sigterm", |dockerfile| {
+        dockerfile.replace(
+            r#"ENTRYPOINT ["/usr/local/bin/orders"]"#,
+            r#"ENTRYPOINT ["/bin/sh", "-c", "trap '' TERM; /usr/local/bin/orders; exit $?"]"#,
+        )
+    }) else {
+        return;
+    };
+
+    let why = fails_only(&proof, "stop");
+    assert!(why.contains("still running"), "{why}");
 }
 
 #[test]

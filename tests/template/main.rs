@@ -5,6 +5,7 @@ mod contract;
 mod helpers;
 mod kubernetes;
 mod observability;
+mod workflows;
 
 use cargo_microservice::check::model::Model;
 use helpers::*;
@@ -74,8 +75,23 @@ fn no_rendered_file_holds_template_syntax_or_blank_line_scars() {
     for project in rendered {
         for (path, text) in text_files(&project.dir) {
             let at = format!("{}: {path}", project.variant.id());
+            // A workflow's `${{ expression }}` is GitHub's, escaped in the template on purpose.
+            let outside_expressions = if path.starts_with(".github/workflows/") {
+                text.split("${{")
+                    .enumerate()
+                    .map(|(index, part)| match index {
+                        0 => part,
+                        _ => part.split_once("}}").map_or(part, |(_, rest)| rest),
+                    })
+                    .collect()
+            } else {
+                text.clone()
+            };
             for syntax in ["{{", "}}", "{%", "%}"] {
-                assert!(!text.contains(syntax), "{at} contains {syntax:?}");
+                assert!(
+                    !outside_expressions.contains(syntax),
+                    "{at} contains {syntax:?}"
+                );
             }
             assert!(!text.starts_with('\n'), "{at} starts with a blank line");
             assert!(
@@ -159,6 +175,15 @@ fn template_files_read_only_variables_defined_for_every_variant() {
         if path.ends_with(".rhai") || path == "cargo-generate.toml" {
             continue;
         }
+        // What a `{% raw %}` block holds is copied as it is (a workflow's `${{ github.sha }}`).
+        let text: String = text
+            .split("{% raw %}")
+            .enumerate()
+            .map(|(index, part)| match index {
+                0 => part,
+                _ => part.split_once("{% endraw %}").map_or("", |(_, rest)| rest),
+            })
+            .collect();
         for expression in text.split("{{").skip(1).chain(text.split("{%").skip(1)) {
             let expression = expression.split(['}', '%']).next().unwrap();
             // Quoted literals ("alpine") are values, not variables.
@@ -495,32 +520,37 @@ fn the_seed_articles_bugs_do_not_recur_in_the_source() {
     }
 }
 
-/// The slow tier: every rendered project as its users will first meet it. Bases differ in
-/// their Dockerfile, compose file, manifests and README, not in what cargo reads, so each
-/// distinct Rust tree is built and tested once, for every variant that renders it.
+/// The slow tier: every rendered project as its users will first meet it, and as its own CI
+/// checks it: the `run:` steps of its workflows, read from the rendered files, run here. Bases differ in their Dockerfile, compose file,
+/// manifests and README, not in what cargo reads, so each distinct Rust tree is built and
+/// tested once, for every variant that renders it.
 #[test]
 fn every_rendered_project_passes_fmt_clippy_and_its_own_tests() {
     let Some(groups) = rust_trees() else { return };
-    if require_server().is_none() {
+    if require_server().is_none() || !require_tool("cargo-deny", "--version") {
         return;
     }
 
     for group in groups {
         let started = Instant::now();
         let _building = build_lock();
-        run_ok(&mut cargo_in(&group.dir, &["fmt", "--check"]));
-        run_ok(&mut cargo_in(
-            &group.dir,
-            &[
-                "clippy",
-                "--locked",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ],
-        ));
-        let tests = run_ok(&mut cargo_in(&group.dir, &["test", "--locked"]));
+        let (steps, _) = workflows::run_steps(&group.dir);
+        let mut ran = Vec::new();
+        let mut tests = None;
+        // The image name step runs in `workflows`, the image proof in the docker matrix.
+        for step in steps
+            .iter()
+            .filter(|step| !["Image name", "Prove the image"].contains(&step.name.as_str()))
+        {
+            let output = workflows::run_step(&group.dir, step, &[]);
+            if step.name == "Test" {
+                tests = Some(output);
+            }
+            ran.push(step.name.as_str());
+        }
+        ran.sort_unstable();
+        assert_eq!(ran, ["Clippy", "Dependency policy", "Format", "Test"]);
+        let tests = tests.unwrap();
         let summary = String::from_utf8_lossy(&tests.stdout);
         let store_test = match group.database {
             Database::Postgres => {
@@ -537,7 +567,7 @@ fn every_rendered_project_passes_fmt_clippy_and_its_own_tests() {
             assert!(summary.contains(expected), "{summary}");
         }
         note(&format!(
-            "{}: fmt, clippy and tests passed in {:.1} s (one Rust tree)",
+            "{}: the workflows' fmt, clippy, test and cargo deny steps passed in {:.1} s (one Rust tree)",
             group.variants.join(", "),
             started.elapsed().as_secs_f64()
         ));

@@ -8,6 +8,7 @@ pub mod kubernetes;
 pub mod loopback;
 pub mod postgres;
 pub mod standin;
+pub mod workflows;
 
 use std::collections::BTreeMap;
 use std::env;
@@ -146,7 +147,15 @@ pub fn rendered_target_dir(target_tmpdir: &str) -> PathBuf {
 /// `cargo <args>` inside a rendered project, with the shared target directory and the
 /// PostgreSQL server its API tests create their databases on.
 pub fn cargo_in_rendered(target_tmpdir: &str, project: &Path, args: &[&str]) -> Command {
-    let mut command = clean_command("cargo");
+    let mut command = in_rendered(target_tmpdir, project, "cargo");
+    command.args(args);
+    command
+}
+
+/// `program` inside a rendered project, with the environment [`cargo_in_rendered`] gives cargo:
+/// for a workflow's `run:` step, whose cargo commands then share the suites' builds.
+pub fn in_rendered(target_tmpdir: &str, project: &Path, program: &str) -> Command {
+    let mut command = clean_command(program);
     command
         .current_dir(project)
         .env("CARGO_TARGET_DIR", rendered_target_dir(target_tmpdir))
@@ -154,8 +163,7 @@ pub fn cargo_in_rendered(target_tmpdir: &str, project: &Path, args: &[&str]) -> 
         // few GB less disk and link faster; nothing here reads a backtrace.
         .env("CARGO_PROFILE_DEV_DEBUG", "0")
         .env("CARGO_INCREMENTAL", "0")
-        .env("DATABASE_URL", postgres::server_url())
-        .args(args);
+        .env("DATABASE_URL", postgres::server_url());
     command
 }
 

@@ -8,7 +8,7 @@ pub const RULE: Rule = Rule {
     title: "the image fails when built and run (--build)",
     why: "The image does not build, start, turn healthy, answer /health, run as non-root, or stop cleanly on SIGTERM.",
     fix: "Read the step that failed and the container's last log lines in the message.",
-    explain: "With --build, check builds the image with BuildKit, runs it as the template's compose file does (0.5 CPU, 128 MiB, read-only, no capabilities, loopback port), waits for its HEALTHCHECK, calls /health, reads the uid of its process, looks for /bin/sh where the base should have none, and sends SIGTERM, expecting exit 0 within 5 s. A missing shared library shows up as a container that never turns healthy, with the loader's message.",
+    explain: "With --build, check builds the image with BuildKit and proves it with the container proof every rendered service ships (tests/container/prove.rs): runs it as the template's compose file does (0.5 CPU, 128 MiB, read-only, no capabilities, loopback port), reads the uid of its process, waits for its HEALTHCHECK, calls /health, looks for /bin/sh where the base should have none, and sends SIGTERM, expecting exit 0 within 5 s. A missing shared library shows up as a container that never turns healthy, with the loader's message.",
     check: Check::Build(build_and_prove),
 };
 
@@ -49,18 +49,24 @@ fn build_and_prove(project: &Project) -> anyhow::Result<Vec<Finding>> {
         .first()
         .map(|(port, _)| *port)
         .unwrap_or(8080);
-    let expectations = docker::Expectations {
+    let expectations = docker::prove::Expectations {
+        image: tag.clone(),
         port,
+        admin_port: None,
+        probes: vec!["/health".to_owned()],
+        round_trip: false,
+        postgres: None,
+        env: Vec::new(),
         shell: model
             .facts(final_stage)
             .shell
             .filter(|shell| !shell)
             .map(|_| false),
         uid: None,
-        probes: vec!["/health".to_owned()],
-        env: Vec::new(),
+        // Half of docker stop's 10 s: a clean stop leaves room before the SIGKILL.
+        grace: std::time::Duration::from_secs(5),
     };
-    let proof = docker::prove(&tag, &expectations)?;
+    let proof = docker::prove::prove(&expectations).map_err(anyhow::Error::msg)?;
     Ok(proof
         .failures()
         .into_iter()
