@@ -121,7 +121,9 @@ fn run_steps(steps: &[String], project: &Path) -> String {
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap();
-            let served = wait_for_200(8080, "/health", &mut server, Duration::from_secs(600));
+            // Ready, not just alive: with a database, /ready answers 200 once the pool has a
+            // connection: what a client, or a load balancer, waits for before sending work.
+            let served = wait_for_200(8080, "/ready", &mut server, Duration::from_secs(600));
             if served.is_ok() {
                 user_round_trip(8080, "cargo-run@example.com");
             }
