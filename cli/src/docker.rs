@@ -98,24 +98,12 @@ impl Container {
     /// on a free loopback port. `health_interval` shortens the image's own HEALTHCHECK interval
     /// (the command stays the image's).
     pub fn start(image: &str, container_port: u16, health_interval: Duration) -> Result<Container> {
-        Container::start_with_env(image, container_port, health_interval, &[])
-    }
-
-    /// [`Container::start`] with `env` set in the container (`KEY=value` each).
-    pub fn start_with_env(
-        image: &str,
-        container_port: u16,
-        health_interval: Duration,
-        env: &[String],
-    ) -> Result<Container> {
         let publish = format!("127.0.0.1:0:{container_port}");
         let interval = format!("{}ms", health_interval.as_millis());
-        let env_args = env.iter().flat_map(|pair| ["--env", pair.as_str()]);
         let args: Vec<&str> = ["run", "--detach"]
             .into_iter()
             .chain(AS_COMPOSE_RUNS_IT)
             .chain(["--publish", &publish, "--health-interval", &interval])
-            .chain(env_args)
             .chain([image])
             .collect();
         let id = docker_ok(&args)?;
@@ -137,31 +125,6 @@ impl Container {
             })
     }
 
-    /// Waits for the image's HEALTHCHECK to say healthy; fails on unhealthy, exit or timeout.
-    pub fn wait_healthy(&self, timeout: Duration) -> Result<Duration> {
-        let started = Instant::now();
-        loop {
-            let state = self.inspect(
-                "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}",
-            )?;
-            match state.split_once(' ') {
-                Some(("running", "healthy")) => return Ok(started.elapsed()),
-                Some(("running", "unhealthy")) => bail!(
-                    "the HEALTHCHECK reports unhealthy: {}",
-                    self.inspect("{{range .State.Health.Log}}{{.Output}}{{end}}")?
-                        .trim()
-                ),
-                Some((_, "none")) => bail!("the image has no HEALTHCHECK"),
-                Some(("running", _)) => {}
-                _ => bail!("the container stopped ({state}): {}", self.logs_tail(10)),
-            }
-            if started.elapsed() > timeout {
-                bail!("not healthy after {timeout:?} ({state})");
-            }
-            std::thread::sleep(Duration::from_millis(250));
-        }
-    }
-
     /// The value of one field of the container's main process's /proc status, as the kernel
     /// sees it from the host.
     fn process_status(&self, field: &str) -> Result<String> {
@@ -176,15 +139,6 @@ impl Container {
             .ok_or_else(|| anyhow!("no {field} line in /proc/{pid}/status"))
     }
 
-    /// The effective uid of the container's main process.
-    pub fn uid(&self) -> Result<u32> {
-        let ids = self.process_status("Uid")?;
-        ids.split_whitespace()
-            .nth(1)
-            .and_then(|effective| effective.parse().ok())
-            .ok_or_else(|| anyhow!("cannot read the effective uid from Uid: {ids}"))
-    }
-
     /// The resident memory of the container's main process in bytes: now (VmRSS) and the
     /// most it has held since it started (VmHWM).
     pub fn resident_memory(&self) -> Result<(u64, u64)> {
@@ -197,18 +151,6 @@ impl Container {
                 .ok_or_else(|| anyhow!("cannot read {field}: {value}"))
         };
         Ok((kib("VmRSS")?, kib("VmHWM")?))
-    }
-
-    /// Sends SIGTERM and waits for the exit; returns the exit code and how long it took.
-    pub fn stop_with_sigterm(&self) -> Result<(i64, Duration)> {
-        let started = Instant::now();
-        docker_ok(&["kill", "--signal", "TERM", &self.id])?;
-        let code = docker_ok(&["wait", &self.id])?;
-        let elapsed = started.elapsed();
-        let code = code
-            .parse()
-            .with_context(|| format!("docker wait printed {code:?}"))?;
-        Ok((code, elapsed))
     }
 
     /// The last `lines` lines of the container's log, stdout then stderr; empty when it cannot

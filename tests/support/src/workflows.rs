@@ -40,7 +40,7 @@ pub fn workflow_files(project: &Path) -> Vec<PathBuf> {
     files
 }
 
-pub fn parse(file: &Path) -> Value {
+fn parse(file: &Path) -> Value {
     serde_saphyr::from_str(&std::fs::read_to_string(file).unwrap())
         .unwrap_or_else(|error| panic!("{}: {error}", file.display()))
 }
