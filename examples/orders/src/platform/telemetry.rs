@@ -5,6 +5,8 @@
 //! it in the metrics and writes its access-log line. One middleware rather than three, because
 //! each layer costs an allocation and a poll on every request.
 
+use super::log_format::Access;
+use super::logging;
 use super::metrics::{InFlight, Metrics, UNMATCHED_ROUTE};
 use super::request_id::{self, RequestContext, X_REQUEST_ID};
 use actix_web::body::{BodySize, MessageBody};
@@ -60,17 +62,14 @@ impl Telemetry {
             metrics.observe(method, route, status, elapsed);
         }
         if self.access_log && !UNLOGGED_ROUTES.contains(&route) {
-            log::info!(
-                target: "access",
-                method = method.as_str(),
-                route = route,
-                path = path,
-                status = status.as_u16(),
-                bytes = bytes,
-                // Whole microseconds: 0.081, not 0.08186099999999999.
-                duration_ms = elapsed.as_micros() as f64 / 1000.0;
-                "request"
-            );
+            logging::access(&Access {
+                method: method.as_str(),
+                route,
+                path,
+                status: status.as_u16(),
+                bytes,
+                duration: elapsed,
+            });
         }
     }
 }
