@@ -72,11 +72,20 @@ pub const SEEDED_USERS: u32 = 50;
 /// reach their steady state, and a first slow second stays out of the sample.
 pub const WARM_UP_SECONDS: u32 = 3;
 
+/// The image's tag: the service's name with `@` as `-at-` and anything else a Docker repository
+/// name refuses (`~`, `^`, `/` of `--before HEAD~1` or `origin/main`) as `-`.
 pub fn tag(service: &Service) -> String {
-    format!(
-        "cargo-microservice-bench/{}:latest",
-        service.name.replace('@', "-at-").to_lowercase()
-    )
+    let name: String = service
+        .name
+        .replace('@', "-at-")
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | '0'..='9' | '.' | '_' | '-' => c,
+            _ => '-',
+        })
+        .collect();
+    format!("cargo-microservice-bench/{name}:latest")
 }
 
 /// Builds the image (cold: Docker's build cache pruned first, unless `--no-cold`), records its
