@@ -117,28 +117,19 @@ impl LogFormat {
 
     /// Closes the message and adds the request's ids, when the line is logged for a request.
     fn end_message(self, line: &mut Vec<u8>) {
-        let context = request_id::current();
         if self == Self::Json {
             line.push(b'"');
         }
+        let Some(context) = request_id::current() else {
+            return;
+        };
         // Both ids hold only characters that need no escaping: they are checked on the way in.
-        if let Some(context) = context {
-            let (request_id, trace_id): (&[u8], &[u8]) = match self {
-                Self::Json => (br#","request_id":""#, br#","trace_id":""#),
-                Self::Text => (b" request_id=", b" trace_id="),
-            };
-            line.extend_from_slice(request_id);
-            line.extend_from_slice(context.request_id.as_bytes());
-            if self == Self::Json {
-                line.push(b'"');
-            }
-            if let Some(trace_id_value) = &context.trace_id {
-                line.extend_from_slice(trace_id);
-                line.extend_from_slice(trace_id_value.as_bytes());
-                if self == Self::Json {
-                    line.push(b'"');
-                }
-            }
+        let mut fields = Fields { line, format: self };
+        fields.plain_key("request_id");
+        fields.push_plain(context.request_id.as_bytes());
+        if let Some(trace_id) = &context.trace_id {
+            fields.plain_key("trace_id");
+            fields.push_plain(trace_id.as_bytes());
         }
     }
 
@@ -247,6 +238,18 @@ impl Fields<'_> {
         self.line.extend_from_slice(before);
         self.line.extend_from_slice(key.as_bytes());
         self.line.extend_from_slice(after);
+    }
+
+    /// A value that needs no escaping: quoted in JSON, as it is in text.
+    fn push_plain(&mut self, value: &[u8]) {
+        match self.format {
+            LogFormat::Json => {
+                self.line.push(b'"');
+                self.line.extend_from_slice(value);
+                self.line.push(b'"');
+            }
+            LogFormat::Text => self.line.extend_from_slice(value),
+        }
     }
 
     fn push_u64(&mut self, value: u64) {

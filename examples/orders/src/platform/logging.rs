@@ -49,19 +49,9 @@ pub fn init(format: LogFormat) {
     let logger =
         env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
             .format(move |out, record| {
-                LINE.with(|line| match line.try_borrow_mut() {
-                    Ok(mut line) => {
-                        line.clear();
-                        format.write(&mut line, SystemTime::now(), record);
-                        out.write_all(&line)
-                    }
-                    // A record logged while this thread formats another (from a Display impl, or
-                    // the panic hook): it gets a buffer of its own.
-                    Err(_) => {
-                        let mut line = Vec::new();
-                        format.write(&mut line, SystemTime::now(), record);
-                        out.write_all(&line)
-                    }
+                with_line(|line| {
+                    format.write(line, SystemTime::now(), record);
+                    out.write_all(line)
                 })
             })
             .target(env_logger::Target::Pipe(Box::new(Batched)))
@@ -96,7 +86,7 @@ pub fn init(format: LogFormat) {
 /// `log::info!(target: "access", method, route, path, status, bytes, duration_ms; "request")`
 /// gives, without the log crate's key-value visitors, env_logger's own buffer and its pipe's
 /// lock (the filter still applies). Measured with `bench/profile.sh` (bench/RESULTS.md,
-/// 2026-12-07): `GET /users/{id}` took 34,062 instructions a request through `log::info!`, 33,058
+/// 2026-12-07): `GET /users/{id}` took 34,062 instructions a request through `log::info!`, 33,129
 /// this way.
 pub fn access(access: &Access<'_>) {
     let (Some(logger), Some(&format)) = (LOGGER.get(), FORMAT.get()) else {
@@ -124,20 +114,23 @@ pub fn access(access: &Access<'_>) {
     if !enabled {
         return;
     }
-    let now = SystemTime::now();
+    with_line(|line| {
+        format.write_access(line, SystemTime::now(), access);
+        BATCH.append(line);
+    });
+}
+
+/// Runs `write` with this thread's empty line buffer, so a line costs no allocation; a line
+/// logged while this thread formats another (from a Display impl, or the panic hook) gets a
+/// buffer of its own.
+fn with_line<R>(write: impl FnOnce(&mut Vec<u8>) -> R) -> R {
     LINE.with(|line| match line.try_borrow_mut() {
         Ok(mut line) => {
             line.clear();
-            format.write_access(&mut line, now, access);
-            BATCH.append(&line);
+            write(&mut line)
         }
-        // Logged while this thread formats another line (from a Display impl, say).
-        Err(_) => {
-            let mut line = Vec::new();
-            format.write_access(&mut line, now, access);
-            BATCH.append(&line);
-        }
-    });
+        Err(_) => write(&mut Vec::new()),
+    })
 }
 
 /// Writes out what is waiting, with the count of client errors held back; call it before the
