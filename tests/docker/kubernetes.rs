@@ -143,11 +143,29 @@ fn assert_caught(verdict: &Verdict, field: &str) {
 #[test]
 fn a_conformance_run_fails_a_probe_on_a_port_the_service_does_not_listen_on() {
     let Some(verdict) = conform("wrong-probe-port", |deployment| {
-        deployment.replacen(
-            "              port: admin\n",
-            "              port: 9090\n",
-            1,
-        )
+        // The startup probe, the first on the admin port, on one nothing listens on; and it
+        // gives up after 3 tries instead of the rendered 35, which the failure waits out (the
+        // kubelet's verdict is the same, 32 s sooner).
+        let (before, probes) = deployment
+            .split_once("          startupProbe:\n")
+            .expect("the deployment has a startup probe");
+        let (startup, rest) = probes
+            .split_once("          livenessProbe:\n")
+            .expect("the liveness probe follows the startup probe");
+        let startup: String = startup
+            .replacen(
+                "              port: admin\n",
+                "              port: 9090\n",
+                1,
+            )
+            .lines()
+            .map(|line| match line.split_once("failureThreshold: ") {
+                Some((indent, _)) => format!("{indent}failureThreshold: 3\n"),
+                None => format!("{line}\n"),
+            })
+            .collect();
+        assert!(startup.contains("port: 9090") && startup.contains("failureThreshold: 3"));
+        format!("{before}          startupProbe:\n{startup}          livenessProbe:\n{rest}")
     }) else {
         return;
     };
