@@ -27,9 +27,12 @@ const MAX_PENDING_BYTES: usize = 256 * 1024;
 const CLIENT_ERRORS_PER_WINDOW: u32 = 20;
 const CLIENT_ERROR_WINDOW: Duration = Duration::from_secs(10);
 
-/// The logger `init` set, and the format it writes.
+/// The logger `init` set.
 static LOGGER: OnceLock<WithoutDispatcherErrors> = OnceLock::new();
-static FORMAT: OnceLock<LogFormat> = OnceLock::new();
+/// Set when `init`'s logger is the one logging: the format `access` writes its lines in
+/// straight, or `None` when `RUST_LOG` filters them out (asked once: the filter is fixed at
+/// `init`).
+static ACCESS: OnceLock<Option<LogFormat>> = OnceLock::new();
 
 static BATCH: Batch = Batch {
     pending: Mutex::new(Vec::new()),
@@ -59,10 +62,18 @@ pub fn init(format: LogFormat) {
     log::set_max_level(logger.filter());
     // The first logger set keeps logging, in the first format; `access` writes straight into
     // the batch only when that logger is this one.
-    if LOGGER.set(WithoutDispatcherErrors(logger)).is_ok()
-        && log::set_logger(LOGGER.get().expect("just set")).is_ok()
-    {
-        let _ = FORMAT.set(format);
+    if LOGGER.set(WithoutDispatcherErrors(logger)).is_ok() {
+        let logger = LOGGER.get().expect("just set");
+        if log::set_logger(logger).is_ok() {
+            let access_on = logger.0.matches(
+                &log::Record::builder()
+                    .level(log::Level::Info)
+                    .target(ACCESS_TARGET)
+                    .args(format_args!("{ACCESS_MESSAGE}"))
+                    .build(),
+            );
+            let _ = ACCESS.set(access_on.then_some(format));
+        }
     }
     std::panic::set_hook(Box::new(log_panic));
     std::thread::spawn(|| {
@@ -85,11 +96,11 @@ pub fn init(format: LogFormat) {
 /// Writes one request's access-log line, when `RUST_LOG` lets `access` lines through: the line
 /// `log::info!(target: "access", method, route, path, status, bytes, duration_ms; "request")`
 /// gives, without the log crate's key-value visitors, env_logger's own buffer and its pipe's
-/// lock (the filter still applies). Measured with `bench/profile.sh` (bench/RESULTS.md,
-/// 2026-12-07): `GET /users/{id}` took 34,062 instructions a request through `log::info!`, 33,129
-/// this way.
+/// lock (the filter still applies: `init` asks it once). Measured with `bench/profile.sh`
+/// (bench/RESULTS.md, 2026-12-07): `GET /users/{id}` took 34,062 instructions a request through
+/// `log::info!`, 33,129 this way.
 pub fn access(access: &Access<'_>) {
-    let (Some(logger), Some(&format)) = (LOGGER.get(), FORMAT.get()) else {
+    let Some(&access_on) = ACCESS.get() else {
         // Another logger was set before this one (a test harness's, say): it gets the line
         // through `log`, as it did before.
         log::info!(
@@ -104,16 +115,9 @@ pub fn access(access: &Access<'_>) {
         );
         return;
     };
-    let enabled = logger.0.matches(
-        &log::Record::builder()
-            .level(log::Level::Info)
-            .target(ACCESS_TARGET)
-            .args(format_args!("{ACCESS_MESSAGE}"))
-            .build(),
-    );
-    if !enabled {
+    let Some(format) = access_on else {
         return;
-    }
+    };
     with_line(|line| {
         format.write_access(line, SystemTime::now(), access);
         BATCH.append(line);

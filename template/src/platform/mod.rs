@@ -38,7 +38,7 @@ pub mod text;
 
 use crate::store::Store;
 use actix_web::dev::Server;
-use actix_web::{App, middleware, web};
+use actix_web::{App, web};
 use connection::{Connections, Drain, Listener};
 use metrics::Metrics;
 use settings::{Bounds, Settings};
@@ -101,14 +101,10 @@ impl Application {
                         )
                         .app_data(web::PathConfig::default().error_handler(error::path_error))
                         .app_data(web::QueryConfig::default().error_handler(error::query_error))
-                        .wrap(middleware::from_fn(move |request, next| {
-                            http::within_request_bounds(
-                                request,
-                                next,
-                                request_timeout,
-                                drain.clone(),
-                            )
-                        }))
+                        .wrap(http::RequestBounds {
+                            request_timeout,
+                            drain,
+                        })
                         .wrap(error::internal_error_handlers())
                         // Outermost, so it sees every request's final response.
                         .wrap(Telemetry::new(Arc::clone(&metrics)))

@@ -8,17 +8,17 @@ use super::connection::Drain;
 use super::error::ApiError;
 use crate::store::Store;
 use actix_http::ConnectionType;
-use actix_web::body::MessageBody;
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::error::PayloadError;
 use actix_web::http::header;
-use actix_web::middleware::Next;
 use actix_web::rt::time::{Sleep, sleep};
 use actix_web::web::Bytes;
-use actix_web::{HttpMessage, HttpResponse, web};
+use actix_web::{Error, HttpMessage, HttpResponse, web};
 use futures_core::Stream;
 use serde::Serialize;
+use std::future::{Future, Ready};
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use utoipa::ToSchema;
@@ -74,45 +74,121 @@ fn configure_probes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Refuses an over-long target (414), gives the body, when there is one, `request_timeout` to
-/// arrive (actix-http's own timer covers only the head), and closes the connection after the
-/// response once the service drains.
-pub async fn within_request_bounds(
-    mut request: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-    request_timeout: Duration,
-    drain: Drain,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let target = request
-        .uri()
-        .path_and_query()
-        .map_or(0, |target| target.as_str().len());
-    if target > MAX_TARGET_BYTES {
-        return Err(ApiError::UriTooLong {
-            limit: MAX_TARGET_BYTES,
+/// The bounds every request on the main listener is held to: an over-long target is refused
+/// (414), a body, when there is one, gets `request_timeout` to arrive (actix-http's own timer
+/// covers only the head), and once the service drains the connection closes after the response.
+///
+/// Written out as a middleware rather than with `middleware::from_fn`, whose boxed `Next` and
+/// boxed future cost 433 instructions a request (`bench/profile.sh`, bench/RESULTS.md).
+#[derive(Clone)]
+pub struct RequestBounds {
+    pub request_timeout: Duration,
+    pub drain: Drain,
+}
+
+impl<S, B> Transform<S, ServiceRequest> for RequestBounds
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+{
+    type Response = ServiceResponse<B>;
+    type Error = Error;
+    type Transform = RequestBoundsService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, ()>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        std::future::ready(Ok(RequestBoundsService {
+            service,
+            bounds: Rc::new(self.clone()),
+        }))
+    }
+}
+
+pub struct RequestBoundsService<S> {
+    service: S,
+    bounds: Rc<RequestBounds>,
+}
+
+impl<S, B> Service<ServiceRequest> for RequestBoundsService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+{
+    type Response = ServiceResponse<B>;
+    type Error = Error;
+    type Future = WithinBounds<S::Future>;
+
+    forward_ready!(service);
+
+    fn call(&self, mut request: ServiceRequest) -> Self::Future {
+        let target = request
+            .uri()
+            .path_and_query()
+            .map_or(0, |target| target.as_str().len());
+        if target > MAX_TARGET_BYTES {
+            return WithinBounds::Refused {
+                error: Some(
+                    ApiError::UriTooLong {
+                        limit: MAX_TARGET_BYTES,
+                    }
+                    .into(),
+                ),
+            };
         }
-        .into());
+        let headers = request.headers();
+        if headers.contains_key(header::CONTENT_LENGTH)
+            || headers.contains_key(header::TRANSFER_ENCODING)
+        {
+            let body = request.take_payload();
+            request.set_payload(Payload::Stream {
+                payload: Box::pin(BodyDeadline {
+                    body,
+                    deadline: Box::pin(sleep(self.bounds.request_timeout)),
+                }),
+            });
+        }
+        WithinBounds::Handled {
+            inner: self.service.call(request),
+            bounds: Rc::clone(&self.bounds),
+        }
     }
-    let headers = request.headers();
-    if headers.contains_key(header::CONTENT_LENGTH)
-        || headers.contains_key(header::TRANSFER_ENCODING)
-    {
-        let body = request.take_payload();
-        request.set_payload(Payload::Stream {
-            payload: Box::pin(BodyDeadline {
-                body,
-                deadline: Box::pin(sleep(request_timeout)),
-            }),
-        });
+}
+
+pin_project_lite::pin_project! {
+    /// A request refused at once, or handled within the bounds.
+    #[project = WithinBoundsProjection]
+    pub enum WithinBounds<F> {
+        Refused { error: Option<Error> },
+        Handled {
+            #[pin]
+            inner: F,
+            bounds: Rc<RequestBounds>,
+        },
     }
-    let mut response = next.call(request).await?;
-    if drain.has_started() {
-        response
-            .response_mut()
-            .head_mut()
-            .set_connection_type(ConnectionType::Close);
+}
+
+impl<F, B> Future for WithinBounds<F>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+{
+    type Output = Result<ServiceResponse<B>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            WithinBoundsProjection::Refused { error } => {
+                Poll::Ready(Err(error.take().expect("a refusal is polled once")))
+            }
+            WithinBoundsProjection::Handled { inner, bounds } => {
+                let mut response = std::task::ready!(inner.poll(cx))?;
+                if bounds.drain.has_started() {
+                    response
+                        .response_mut()
+                        .head_mut()
+                        .set_connection_type(ConnectionType::Close);
+                }
+                Poll::Ready(Ok(response))
+            }
+        }
     }
-    Ok(response)
 }
 
 /// A request body that fails with `TimedOut` once its deadline passes.
