@@ -22,16 +22,15 @@ codename_of() { case "$1" in 12|bookworm) echo bookworm ;; 13|trixie) echo trixi
 ensure() { docker image inspect "$1" >/dev/null 2>&1 || "$0" "$1"; }
 
 # One build of an image at a time: CI builds the stand-ins in the background while the suites,
-# which build any they miss, already run. A build that had to wait for another of the same image
-# finds it made and stops there; one that did not wait builds, even over an image already there.
+# which build any they miss, already run. Every caller looks for the image first; one that
+# finds it made once it holds the lock (another run built it meanwhile) stops there.
+# STANDIN_REBUILD=1 builds it again anyway.
 lock=/tmp/cargo-microservice-standin-${image//[^A-Za-z0-9._-]/_}.lock
 exec 9>"$lock"
-if ! flock --nonblock 9; then
-    flock 9
-    if docker image inspect "$image" >/dev/null 2>&1; then
-        echo "stand-in $image: built meanwhile by another run of this script"
-        exit 0
-    fi
+flock 9
+if [ -z "${STANDIN_REBUILD:-}" ] && docker image inspect "$image" >/dev/null 2>&1; then
+    echo "stand-in $image: already here, not built again (STANDIN_REBUILD=1 builds it anew)"
+    exit 0
 fi
 
 case "$image" in
