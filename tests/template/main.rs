@@ -668,8 +668,8 @@ fn follow_add_a_resource(readme: &str, project: &std::path::Path) -> usize {
                 shell
                     .args(["-c", command])
                     .current_dir(project)
-                    .env("CARGO_TARGET_DIR", shared_target_dir())
                     .env("DATABASE_URL", server_url());
+                builds_shared(&mut shell, env!("CARGO_TARGET_TMPDIR"));
                 run_ok(&mut shell);
             }
         } else if instruction.contains("below the line") {

@@ -1,10 +1,10 @@
 //! The product's first minute: the next steps `new` prints, read from its own stdout and run in
-//! order, as printed, in a clean environment (`env -i` with PATH and HOME, and a cargo build
-//! directory shared with the other suites so the dependencies compile once), on a machine whose
-//! 127.0.0.1:5432 is already taken. Each must succeed; `cargo run` serves until it is stopped as
-//! a person stops it (Ctrl-C); the curl line gets its 200; a user round trip works on what the
-//! steps started. Needs Docker (the compose steps): it fails in CI without it, and is skipped,
-//! loudly, elsewhere.
+//! order, as printed, in a clean environment (`env -i` with PATH and HOME, and the cargo build
+//! directory and profile the other suites share, so the dependencies compile once), on a
+//! machine whose 127.0.0.1:5432 is already taken. Each must succeed; `cargo run` serves until
+//! it is stopped as a person stops it (Ctrl-C); the curl line gets its 200; a user round trip
+//! works on what the steps started. Needs Docker (the compose steps): it fails in CI without
+//! it, and is skipped, loudly, elsewhere.
 
 use crate::helpers::*;
 use cargo_microservice_support::standin::{
@@ -18,8 +18,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// A command of the steps, run by `sh` as a person's shell would, with nothing of this
-/// process's environment but PATH, HOME and where cargo builds (the suites' shared directory,
-/// so the dependencies compile once per run).
+/// process's environment but PATH, HOME and where and how cargo builds (the suites' shared
+/// directory and profile, so the dependencies compile once per run).
 fn step(line: &str, dir: &Path) -> Command {
     let mut command = Command::new("sh");
     command
@@ -28,11 +28,8 @@ fn step(line: &str, dir: &Path) -> Command {
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", std::env::var_os("HOME").unwrap_or_default())
-        .env(
-            "CARGO_TARGET_DIR",
-            rendered_target_dir(env!("CARGO_TARGET_TMPDIR")),
-        )
         .stdin(Stdio::null());
+    builds_shared(&mut command, env!("CARGO_TARGET_TMPDIR"));
     command
 }
 

@@ -158,13 +158,22 @@ pub fn in_rendered(target_tmpdir: &str, project: &Path, program: &str) -> Comman
     let mut command = clean_command(program);
     command
         .current_dir(project)
+        .env("DATABASE_URL", postgres::server_url());
+    builds_shared(&mut command, target_tmpdir);
+    command
+}
+
+/// Points cargo, run by `command`, at the shared target directory with the one build profile
+/// every suite uses there. Many projects' test binaries: without debug info and incremental
+/// caches they take a few GB less disk and link faster, and nothing here reads a backtrace.
+/// The profile is part of each compiled crate's identity: a command that built with cargo's
+/// default debug info would compile every dependency again beside these (it did: the first
+/// minute's `cargo run` and the README's steps, two more builds of the whole graph a run).
+pub fn builds_shared<'a>(command: &'a mut Command, target_tmpdir: &str) -> &'a mut Command {
+    command
         .env("CARGO_TARGET_DIR", rendered_target_dir(target_tmpdir))
-        // Many projects' test binaries: without debug info and incremental caches they take a
-        // few GB less disk and link faster; nothing here reads a backtrace.
         .env("CARGO_PROFILE_DEV_DEBUG", "0")
         .env("CARGO_INCREMENTAL", "0")
-        .env("DATABASE_URL", postgres::server_url());
-    command
 }
 
 /// Runs `command`, returning its output; a command that cannot start at all is a test failure.
