@@ -334,8 +334,8 @@ pub fn matrix_proofs() -> (Vec<Row>, Vec<String>) {
 }
 
 /// Waits until the pipeline has built and proven every image. Tests that measure time or
-/// memory under load (attacks, database faults, the Kubernetes conformance run) call this
-/// first, so no build and no other container shares the cores with them.
+/// memory under load (`under_load`: attacks, database faults, the Kubernetes conformance run)
+/// call this first, so no build and no other container shares the cores with them.
 pub fn every_image_built() {
     let started = Instant::now();
     matrix_proofs();

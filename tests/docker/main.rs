@@ -2,12 +2,9 @@
 //! limits, probed over HTTP from the host, checked for uid and shell, stopped with SIGTERM, and
 //! brought up with its own compose file. And proof that the harness catches broken images.
 
-mod attacks;
-mod conformance;
-mod database;
 mod helpers;
-mod kubernetes;
 mod sbom;
+mod under_load;
 
 use cargo_microservice::docker;
 use helpers::*;

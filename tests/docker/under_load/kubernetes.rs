@@ -1,7 +1,7 @@
 //! The default variant's Kubernetes manifests proven against its built image (see
 //! `conformance.rs`), and manifests that drift from the image caught, each by the field at fault.
 
-use crate::conformance::{Verdict, run_pod};
+use super::conformance::{Verdict, run_pod};
 use crate::helpers::*;
 use cargo_microservice_support::kubernetes::{BASE_DIR, Manifests, Secrets};
 use cargo_microservice_support::postgres::{fresh_database, psql, require_server};
@@ -228,7 +228,7 @@ fn a_conformance_run_fails_a_readiness_probe_on_a_path_that_404s() {
 /// and pg_locks shows the second one waiting for it.
 #[test]
 fn two_migrate_init_containers_at_once_take_turns_on_the_advisory_lock() {
-    use crate::conformance::{Running, run_to_completion, start};
+    use super::conformance::{Running, run_to_completion, start};
     let Some((project, image)) = default_variant() else {
         return;
     };
