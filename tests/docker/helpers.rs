@@ -135,11 +135,13 @@ fn pipeline() -> &'static Pipeline {
             std::thread::spawn(move || {
                 while let Some(variant) = next_build(&queues, release) {
                     let image = build_image(&variant, &root);
-                    queues
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .built_once
-                        .insert(variant.debian.map(Debian::number));
+                    if matches!(image.outcome, Built::Yes(_)) {
+                        queues
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .built_once
+                            .insert(variant.debian.map(Debian::number));
+                    }
                     pipeline.update(|state| {
                         state.images.insert(variant.id(), image);
                     });
@@ -192,9 +194,9 @@ impl Pipeline {
     }
 }
 
-/// The pipeline's builds not yet started, a queue per Debian release (the builder image), and
-/// the releases with one build done: their builder stage (cargo-chef and cargo-auditable
-/// compiled) is in Docker's cache.
+/// The pipeline's builds not yet started, a queue per builder image (a Debian release, or none
+/// for alpine's), and the builder images with one image built: their builder stage (cargo-chef
+/// and cargo-auditable compiled) is in Docker's cache.
 #[derive(Default)]
 struct Queues {
     waiting: BTreeMap<Option<u8>, VecDeque<Variant>>,
@@ -207,7 +209,9 @@ struct Queues {
 /// (`tests/cli`'s first minute has built trixie's default images): on a fresh run with one
 /// worker per release and no sharing, trixie's finished after 492 s and bookworm's after 919,
 /// one core idle for much of the difference while bookworm's last builds linked with one
-/// codegen unit.
+/// codegen unit. `None` ends the worker: one whose queue empties before another's first image
+/// is built (alpine's, where it cannot be built) stops rather than make a third build on two
+/// cores.
 fn next_build(queues: &Mutex<Queues>, release: Option<u8>) -> Option<Variant> {
     let mut queues = queues.lock().unwrap_or_else(|p| p.into_inner());
     let Queues {

@@ -313,3 +313,41 @@ fn check_build_passes_a_rendered_project_and_fails_a_broken_one() {
         "and the static rule sees the missing USER"
     );
 }
+
+/// The credentials live only in `.env`, which git and the image build never see: without it
+/// compose refuses to start anything, and says how to make it.
+#[test]
+fn compose_refuses_to_start_without_the_credentials_in_env() {
+    if !require_docker() || !require_tool("cargo-generate", "--version") {
+        return;
+    }
+    let variant = Variant::matrix()
+        .into_iter()
+        .find(Variant::is_default)
+        .unwrap();
+    let project = render(&variant, &scratch_dir("no-env"));
+    let compose = |args: &[&str]| {
+        run(clean_command("docker")
+            .current_dir(&project)
+            .args(["compose", "--project-name", "cms-e2e-no-env"])
+            .args(args))
+    };
+
+    let up = compose(&["up", "--detach", "--no-build"]);
+    let started = compose(&["ps", "--all", "--quiet"]);
+
+    let said = String::from_utf8_lossy(&up.stderr);
+    assert!(!up.status.success(), "compose started without .env");
+    assert!(
+        said.contains("POSTGRES_") && said.contains("set it in .env (cp .env.example .env)"),
+        "{said}"
+    );
+    assert!(String::from_utf8_lossy(&started.stdout).trim().is_empty());
+    for ignore_file in [".gitignore", ".dockerignore"] {
+        let text = std::fs::read_to_string(project.join(ignore_file)).unwrap();
+        assert!(
+            text.lines().any(|line| line.trim() == ".env"),
+            "{ignore_file} lets .env in"
+        );
+    }
+}

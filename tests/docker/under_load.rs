@@ -6,7 +6,9 @@
 //! Grouped here so that libtest, which starts a binary's tests in the order of their names and
 //! only as many at once as there are cores, starts them after the tests that build and prove
 //! images of their own (the harness's broken images, `check --build`, the SBOM): those run
-//! while the pipeline builds, instead of after these tests, on cores these leave idle.
+//! while the pipeline builds, instead of after these tests, on cores these leave idle. The
+//! matrix's own test waits for the pipeline too and holds one of two cores' slots from the
+//! start: a test outside this module that waits for the pipeline would take the other one.
 
 mod attacks;
 mod conformance;

@@ -1,6 +1,6 @@
 //! Rendering with the real `cargo generate` binary, once per variant for the whole suite.
 
-pub use cargo_microservice_support::postgres::{fresh_database, psql, require_server, server_url};
+pub use cargo_microservice_support::postgres::{fresh_database, psql, require_server};
 pub use cargo_microservice_support::*;
 use std::collections::BTreeMap;
 use std::env;

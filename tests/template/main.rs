@@ -664,13 +664,8 @@ fn follow_add_a_resource(readme: &str, project: &std::path::Path) -> usize {
         let quoted: Vec<&str> = instruction.split('`').skip(1).step_by(2).collect();
         if instruction.starts_with("Run:") {
             for command in &block {
-                let mut shell = clean_command("sh");
-                shell
-                    .args(["-c", command])
-                    .current_dir(project)
-                    .env("DATABASE_URL", server_url());
-                builds_shared(&mut shell, env!("CARGO_TARGET_TMPDIR"));
-                run_ok(&mut shell);
+                let mut shell = in_rendered(env!("CARGO_TARGET_TMPDIR"), project, "sh");
+                run_ok(shell.args(["-c", command]));
             }
         } else if instruction.contains("below the line") {
             let (path, anchor) = (quoted[0], quoted[1]);

@@ -168,12 +168,12 @@ pub fn in_rendered(target_tmpdir: &str, project: &Path, program: &str) -> Comman
 /// caches they take a few GB less disk and link faster, and nothing here reads a backtrace.
 /// The profile is part of each compiled crate's identity: a command that built with cargo's
 /// default debug info would compile every dependency again beside these (it did: the first
-/// minute's `cargo run` and the README's steps, two more builds of the whole graph a run).
-pub fn builds_shared<'a>(command: &'a mut Command, target_tmpdir: &str) -> &'a mut Command {
+/// minute's `cargo run` and the README's steps built each store's graph once more a run).
+pub fn builds_shared(command: &mut Command, target_tmpdir: &str) {
     command
         .env("CARGO_TARGET_DIR", rendered_target_dir(target_tmpdir))
         .env("CARGO_PROFILE_DEV_DEBUG", "0")
-        .env("CARGO_INCREMENTAL", "0")
+        .env("CARGO_INCREMENTAL", "0");
 }
 
 /// Runs `command`, returning its output; a command that cannot start at all is a test failure.
