@@ -103,7 +103,8 @@ impl RunDir {
     /// # Safety
     ///
     /// Sets an environment variable: call it only while no other thread can read the
-    /// environment (the binary, before any command starts a thread).
+    /// environment (the binary, before any command starts a thread other than its signal
+    /// watch's, which reads none).
     pub unsafe fn enter() -> Result<RunDir, UserError> {
         let dir = staging_dir()?;
         let before = std::env::var_os("TMPDIR");
@@ -116,7 +117,8 @@ impl RunDir {
 
 impl Drop for RunDir {
     fn drop(&mut self) {
-        // SAFETY: the run's threads are joined by now (the signal watch joins its own).
+        // SAFETY: the run's threads are joined by now, or are the signal watch's, which reads
+        // no environment variable.
         unsafe {
             match self.before.take() {
                 Some(before) => std::env::set_var("TMPDIR", before),
