@@ -129,19 +129,20 @@ fn pipeline() -> &'static Pipeline {
                 .push_back(variant);
         }
         let releases: Vec<Option<u8>> = queues.waiting.keys().copied().collect();
-        let queues = Arc::new(Mutex::new(queues));
+        let queues = Arc::new((Mutex::new(queues), Condvar::new()));
         for release in releases {
             let (root, queues) = (root.clone(), Arc::clone(&queues));
             std::thread::spawn(move || {
                 while let Some(variant) = next_build(&queues, release) {
                     let image = build_image(&variant, &root);
+                    let (lock, changed) = &*queues;
                     if matches!(image.outcome, Built::Yes(_)) {
-                        queues
-                            .lock()
+                        lock.lock()
                             .unwrap_or_else(|p| p.into_inner())
                             .built_once
                             .insert(variant.debian.map(Debian::number));
                     }
+                    changed.notify_all();
                     pipeline.update(|state| {
                         state.images.insert(variant.id(), image);
                     });
@@ -205,28 +206,39 @@ struct Queues {
 
 /// The next variant for the worker of `release`: the front of its own queue; once that is
 /// empty, the back of the longest other queue whose builder stage is made (taken earlier, the
-/// build would wait on that stage or make it twice). The releases' work is not the same size
-/// (`tests/cli`'s first minute has built trixie's default images): on a fresh run with one
-/// worker per release and no sharing, trixie's finished after 492 s and bookworm's after 919,
-/// one core idle for much of the difference while bookworm's last builds linked with one
-/// codegen unit. `None` ends the worker: one whose queue empties before another's first image
-/// is built (alpine's, where it cannot be built) stops rather than make a third build on two
-/// cores.
-fn next_build(queues: &Mutex<Queues>, release: Option<u8>) -> Option<Variant> {
-    let mut queues = queues.lock().unwrap_or_else(|p| p.into_inner());
-    let Queues {
-        waiting,
-        built_once,
-    } = &mut *queues;
-    if let Some(variant) = waiting.get_mut(&release).and_then(VecDeque::pop_front) {
-        return Some(variant);
+/// build would wait on that stage or make it twice), waiting for one while a queue still holds
+/// builds. The releases' work is not the same size (`tests/cli`'s first minute has built
+/// trixie's default images): on a fresh run with one worker per release and no sharing,
+/// trixie's finished after 492 s and bookworm's after 919, one core idle for much of the
+/// difference while bookworm's last builds linked with one codegen unit; on the next, trixie's
+/// finished before bookworm's first image was built, so a worker that took only what was made
+/// already ended without taking anything. A worker that built no image of its own (alpine's,
+/// where it cannot be built) takes nothing: a third build on two cores only slows the others.
+fn next_build(queues: &(Mutex<Queues>, Condvar), release: Option<u8>) -> Option<Variant> {
+    let (lock, changed) = queues;
+    let mut queues = lock.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        let Queues {
+            waiting,
+            built_once,
+        } = &mut *queues;
+        if let Some(variant) = waiting.get_mut(&release).and_then(VecDeque::pop_front) {
+            return Some(variant);
+        }
+        if !built_once.contains(&release) || waiting.values().all(VecDeque::is_empty) {
+            return None;
+        }
+        let taken = waiting
+            .iter_mut()
+            .filter(|(other, _)| built_once.contains(*other))
+            .map(|(_, queue)| queue)
+            .max_by_key(|queue| queue.len())
+            .and_then(VecDeque::pop_back);
+        if taken.is_some() {
+            return taken;
+        }
+        queues = changed.wait(queues).unwrap_or_else(|p| p.into_inner());
     }
-    waiting
-        .iter_mut()
-        .filter(|(other, _)| built_once.contains(*other))
-        .map(|(_, queue)| queue)
-        .max_by_key(|queue| queue.len())
-        .and_then(VecDeque::pop_back)
 }
 
 /// Renders `variant`, makes its base images available and builds it; never panics (a
