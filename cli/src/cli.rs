@@ -111,10 +111,10 @@ pub fn main(args: Vec<OsString>) -> u8 {
 fn run(cli: Cli) -> Result<u8> {
     crate::signals::fail_writes_past_a_file_size_limit()
         .context("while setting up signal handling")?;
-    // The commands that render keep every temporary file in one directory of the run's (`new`
-    // makes its own once it watches for signals).
+    // The commands that render keep every temporary file in one directory of the run's; `new`
+    // and `upgrade` make theirs once they watch for signals (`engine::RunDir`).
     let _run_dir = match cli.command {
-        Command::Upgrade(_) | Command::Adopt(_) => {
+        Command::Adopt(_) => {
             // SAFETY: parsing started no thread, and neither has any command yet.
             Some(unsafe { crate::engine::RunDir::enter() }?)
         }

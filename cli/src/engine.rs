@@ -91,7 +91,10 @@ pub fn staging_dir() -> Result<tempfile::TempDir, UserError> {
 
 /// For one run of the binary: a directory that every temporary file goes into, the template
 /// engine's own included (cargo-generate copies the template under `$TMPDIR`), so that however
-/// the run ends (a second Ctrl-C too) one removal leaves nothing behind.
+/// the run ends (a second Ctrl-C too) one removal leaves nothing behind. A command that watches
+/// for signals makes it once the watch is on: made before, a SIGTERM in between ended the
+/// process by its default action and left the directory in `$TMPDIR` (`tests/cli`'s signal
+/// test caught it once in a fresh run).
 pub struct RunDir {
     dir: tempfile::TempDir,
     before: Option<std::ffi::OsString>,

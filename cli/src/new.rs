@@ -103,10 +103,6 @@ pub fn create(args: &NewArgs) -> Result<Created> {
     let answers = Answers::from_values(&values)?;
 
     let mut watch = signals::Watch::start().context("while setting up signal handling")?;
-    // The run's directory of temporary files, made once the watch is on, so every signal from
-    // then on ends the run with the directory removed. Made at the binary's start, as before, a
-    // SIGTERM before the watch began ended the process by its default action and left the
-    // directory in $TMPDIR (the signal test of `tests/cli` caught it once in a fresh run).
     // SAFETY: the only other thread is the watch's, which reads no environment variable.
     let _run_dir = unsafe { engine::RunDir::enter() }?;
     let staging = engine::staging_dir()?;

@@ -247,6 +247,8 @@ pub fn upgrade(args: &UpgradeArgs) -> Result<Upgraded> {
         ));
     }
     let mut watch = signals::Watch::start().context("while setting up signal handling")?;
+    // SAFETY: the only other thread is the watch's, which reads no environment variable.
+    let _run_dir = unsafe { engine::RunDir::enter() }?;
     // An upgrade waiting on its conflicts wrote those changes itself.
     if !args.dry_run && !args.allow_dirty && record.upgrade.is_none() {
         require_clean_work_tree(project)?;
