@@ -164,6 +164,16 @@ pub struct Variant {
     pub database: Database,
 }
 
+/// What the template renders when nothing is chosen.
+impl Default for Variant {
+    fn default() -> Variant {
+        Variant::matrix()
+            .into_iter()
+            .find(Variant::is_default)
+            .expect("the matrix holds the default variant")
+    }
+}
+
 impl Variant {
     /// Every variant: each Debian-based base on both releases, and alpine; each with and
     /// without a database.

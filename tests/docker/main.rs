@@ -321,10 +321,7 @@ fn compose_refuses_to_start_without_the_credentials_in_env() {
     if !require_docker() || !require_tool("cargo-generate", "--version") {
         return;
     }
-    let variant = Variant::matrix()
-        .into_iter()
-        .find(Variant::is_default)
-        .unwrap();
+    let variant = Variant::default();
     let project = render(&variant, &scratch_dir("no-env"));
     let compose = |args: &[&str]| {
         run(clean_command("docker")

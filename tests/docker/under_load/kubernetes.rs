@@ -22,11 +22,7 @@ fn default_variant() -> Option<&'static (PathBuf, String)> {
             }
             // The default variant, database included: the Deployment reads DATABASE_URL from a
             // Secret and migrates in an init container, which the run plays too.
-            let variant = Variant {
-                base: Base::default(),
-                debian: Some(Debian::default()),
-                database: Database::default(),
-            };
+            let variant = Variant::default();
             every_image_built();
             let image = image(&variant);
             let tag = image.tag().to_owned();
