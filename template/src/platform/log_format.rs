@@ -20,6 +20,40 @@ use std::io;
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// A key of this module's own, with what goes around it in each format (`,"key":` or ` key=`),
+/// joined at compile time: the line gets it in one copy instead of three. For the access line's
+/// seven keys that is 598 instructions a request less (`bench/profile.sh`, template 0.6.3).
+struct PlainKey {
+    json: &'static str,
+    text: &'static str,
+}
+
+/// The `PlainKey` of `$key`, which must be made of ASCII lowercase letters and `_`: nothing to
+/// escape or quote in either format (checked when the binary is compiled).
+macro_rules! plain_key {
+    ($key:literal) => {
+        const {
+            assert!(is_plain_key($key));
+            PlainKey {
+                json: concat!(",\"", $key, "\":"),
+                text: concat!(" ", $key, "="),
+            }
+        }
+    };
+}
+
+const fn is_plain_key(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        if !(bytes[at].is_ascii_lowercase() || bytes[at] == b'_') {
+            return false;
+        }
+        at += 1;
+    }
+    !bytes.is_empty()
+}
+
 /// `LOG_FORMAT`: `json` (one object a line) or `text`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
@@ -61,29 +95,40 @@ impl LogFormat {
     /// "access", method, route, path, status, bytes, duration_ms; "request")` would give, written
     /// without the `log` crate's key-value visitors, which cost more than the rest of the line.
     pub fn write_access(self, line: &mut Vec<u8>, now: SystemTime, access: &Access<'_>) {
-        self.begin(line, now, log::Level::Info, ACCESS_TARGET);
-        line.extend_from_slice(ACCESS_MESSAGE.as_bytes());
+        // What `begin` and the message write, joined: the same for every access line, so one
+        // copy instead of five and an escaping scan (the unit tests hold the two byte for byte).
+        match self {
+            Self::Json => {
+                line.extend_from_slice(br#"{"timestamp":""#);
+                push_timestamp(line, now);
+                line.extend_from_slice(br#"","level":"INFO","target":"access","message":"request"#);
+            }
+            Self::Text => {
+                push_timestamp(line, now);
+                line.extend_from_slice(b" INFO  access: request");
+            }
+        }
         self.end_message(line);
         let mut fields = Fields { line, format: self };
-        fields.plain_key("method");
+        fields.plain_key(plain_key!("method"));
         let _ = fields.visit_str(access.method);
-        fields.plain_key("route");
+        fields.plain_key(plain_key!("route"));
         let _ = fields.visit_str(access.route);
-        fields.plain_key("path");
+        fields.plain_key(plain_key!("path"));
         let _ = match access.path {
             Some(path) => fields.visit_str(path),
             None => fields.visit_null(),
         };
-        fields.plain_key("status");
+        fields.plain_key(plain_key!("status"));
         fields.push_u64(u64::from(access.status));
-        fields.plain_key("bytes");
+        fields.plain_key(plain_key!("bytes"));
         match access.bytes {
             Some(bytes) => fields.push_u64(bytes),
             None => {
                 let _ = fields.visit_null();
             }
         }
-        fields.plain_key("duration_ms");
+        fields.plain_key(plain_key!("duration_ms"));
         push_millis(fields.line, access.duration);
         self.end(line);
     }
@@ -125,10 +170,10 @@ impl LogFormat {
         };
         // Both ids hold only characters that need no escaping: they are checked on the way in.
         let mut fields = Fields { line, format: self };
-        fields.plain_key("request_id");
+        fields.plain_key(plain_key!("request_id"));
         fields.push_plain(context.request_id.as_bytes());
         if let Some(trace_id) = &context.trace_id {
-            fields.plain_key("trace_id");
+            fields.plain_key(plain_key!("trace_id"));
             fields.push_plain(trace_id.as_bytes());
         }
     }
@@ -224,20 +269,13 @@ impl Fields<'_> {
         }
     }
 
-    /// A key of this module's own, made of ASCII letters and `_`: written as it is, with nothing
-    /// to escape or quote in either format.
-    fn plain_key(&mut self, key: &'static str) {
-        debug_assert!(
-            key.bytes()
-                .all(|byte| byte.is_ascii_lowercase() || byte == b'_')
-        );
-        let (before, after): (&[u8], &[u8]) = match self.format {
-            LogFormat::Json => (b",\"", b"\":"),
-            LogFormat::Text => (b" ", b"="),
+    /// A key of this module's own: `,"key":` or ` key=`.
+    fn plain_key(&mut self, key: PlainKey) {
+        let text = match self.format {
+            LogFormat::Json => key.json,
+            LogFormat::Text => key.text,
         };
-        self.line.extend_from_slice(before);
-        self.line.extend_from_slice(key.as_bytes());
-        self.line.extend_from_slice(after);
+        self.line.extend_from_slice(text.as_bytes());
     }
 
     /// A value that needs no escaping: quoted in JSON, as it is in text.
