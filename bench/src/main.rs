@@ -89,6 +89,10 @@ struct Args {
     /// database side by side, and pgbench -S (writes bench/store-results.json).
     #[arg(long)]
     store: bool,
+    /// With --store: also measure the PostgreSQL variant with each of these
+    /// `DATABASE_POOL_SIZE`s (comma-separated) in the same rounds.
+    #[arg(long, value_delimiter = ',', requires = "store")]
+    pool_sizes: Vec<u32>,
 }
 
 fn main() -> Result<()> {
@@ -134,6 +138,7 @@ fn main() -> Result<()> {
             args.runs,
             args.seconds,
             args.connections,
+            &args.pool_sizes,
             &placement,
         )?;
         let json = serde_json::json!({

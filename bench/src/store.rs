@@ -2,7 +2,8 @@
 //! with `database = none`, side by side in interleaved rounds: `GET /users/{id}` on seeded rows
 //! and `POST /users` at saturation, p99 at a fixed 1,000 req/s, and `pgbench -S` (select-only,
 //! the same server, as many clients as the service's pool, then as many as wrk's connections)
-//! as the database's own ceiling.
+//! as the database's own ceiling. `--pool-sizes 2,10` adds the PostgreSQL variant with each of
+//! those `DATABASE_POOL_SIZE`s to the same rounds: the pool's size as a lever, measured.
 //!
 //! The service runs as compose runs it (0.5 CPU, 128 MiB, read-only, no capabilities) but on the
 //! host network, bound to 127.0.0.1, so no proxy sits in the path; PostgreSQL runs beside it
@@ -332,11 +333,19 @@ fn fixed_rate_p99(port: u16, urls: &Path, seconds: u32, placement: &Placement) -
 }
 
 /// Measures both stores, `runs` interleaved rounds; prints the table and returns the samples.
+/// One configuration the rounds measure: a store and, for PostgreSQL, the pool's size.
+struct Arm {
+    name: String,
+    database: Database,
+    env: Vec<String>,
+}
+
 pub fn run(
     work: &Path,
     runs: usize,
     seconds: u32,
     connections: u32,
+    pool_sizes: &[u32],
     placement: &Placement,
 ) -> Result<serde_json::Value> {
     docker::docker_ok(&["image", "inspect", POSTGRES_IMAGE])
@@ -372,22 +381,35 @@ pub fn run(
     let write_script = work.join("write.lua");
     std::fs::write(&write_script, WRITE_SCRIPT)?;
 
-    let mut samples: Vec<Samples> = stores.iter().map(|_| Samples::default()).collect();
+    // The template's defaults first and last, the pool sizes asked for between them.
+    let database_url = format!("DATABASE_URL={}", postgres.url());
+    let mut arms = vec![Arm {
+        name: "postgres".to_owned(),
+        database: Database::Postgres,
+        env: vec![database_url.clone()],
+    }];
+    arms.extend(pool_sizes.iter().map(|size| Arm {
+        name: format!("postgres, pool {size}"),
+        database: Database::Postgres,
+        env: vec![database_url.clone(), format!("DATABASE_POOL_SIZE={size}")],
+    }));
+    arms.push(Arm {
+        name: "none".to_owned(),
+        database: Database::Memory,
+        // Room for the seeded users and every write of the rounds.
+        env: vec!["MAX_USERS=1000000".to_owned()],
+    });
+    let mut samples: Vec<Samples> = arms.iter().map(|_| Samples::default()).collect();
     let mut pgbench = Samples::default();
     for round in 0..runs {
-        for (index, &database) in stores.iter().enumerate() {
-            eprintln!("== store round {}: {database}", round + 1);
-            let env = match database {
-                Database::Postgres => vec![format!("DATABASE_URL={}", postgres.url())],
-                // Room for the seeded users and every write of the rounds.
-                Database::Memory => vec!["MAX_USERS=1000000".to_owned()],
-            };
-            let service = start_service(&tags[index], &env, placement)?;
+        for (arm, into) in arms.iter().zip(&mut samples) {
+            eprintln!("== store round {}: {}", round + 1, arm.name);
+            let tag = &tags[stores.iter().position(|&d| d == arm.database).unwrap()];
+            let service = start_service(tag, &arm.env, placement)?;
             let port = service.port;
-            if database == Database::Memory {
+            if arm.database == Database::Memory {
                 seed_users(port, SEEDED)?;
             }
-            let into = &mut samples[index];
             wrk(&service, &read_script, 2, connections, placement)?; // warm-up
             crate::measure::settle_connections();
             let reads = wrk(&service, &read_script, seconds, connections, placement)?;
@@ -413,13 +435,45 @@ pub fn run(
         );
     }
 
+    let names: Vec<&str> = arms.iter().map(|arm| arm.name.as_str()).collect();
+    let table = table(&names, &samples, &pgbench, connections);
+    println!("{table}");
+    Ok(serde_json::json!({
+        "runs": runs,
+        "seconds": seconds,
+        "connections": connections,
+        "seeded_rows": SEEDED,
+        "fixed_rate": FIXED_RATE,
+        "pgbench_clients": POOL_SIZE,
+        "postgres": samples[0],
+        "none": samples[samples.len() - 1],
+        "pool_sizes": pool_sizes,
+        "arms": arms
+            .iter()
+            .zip(&samples)
+            .map(|(arm, samples)| (arm.name.clone(), serde_json::to_value(samples)))
+            .map(|(name, value)| value.map(|value| (name, value)))
+            .collect::<Result<serde_json::Map<_, _>, _>>()?,
+        "pgbench": pgbench,
+        "table": table,
+    }))
+}
+/// The markdown table of a run: a column for each arm (`names`, PostgreSQL's first, `none`
+/// last, `samples` in the same order), the ratio of the first to `none`, each PostgreSQL arm's
+/// reads against `none` round by round when there are several, pgbench's rows, and the targets
+/// (the first arm: the template's defaults).
+fn table(names: &[&str], samples: &[Samples], pgbench: &Samples, connections: u32) -> String {
     let median = |samples: &Samples, key: &str| samples.median(key).unwrap_or(f64::NAN);
     let cell = |samples: &Samples, key: &str| {
         let (low, high) = samples.range(key).unwrap_or((f64::NAN, f64::NAN));
         format!("{:.2} ({low:.2}–{high:.2})", median(samples, key)).replace(".00", "")
     };
-    let mut table =
-        String::from("| metric | postgres | none | postgres / none |\n|---|---|---|---|\n");
+    let none = names.len() - 1;
+    let mut table = format!(
+        "| metric | {} | postgres / none |\n|---|{}---|\n",
+        names.join(" | "),
+        "---|".repeat(names.len())
+    );
     for (key, label) in [
         ("read_rps", "GET /users/{id} requests/s (seeded rows)"),
         ("read_p50_ms", "GET /users/{id} p50 at saturation (ms)"),
@@ -431,20 +485,42 @@ pub fn run(
         ("write_rps", "POST /users requests/s"),
         ("write_p99_ms", "POST /users p99 at saturation (ms)"),
     ] {
+        let cells: Vec<String> = samples.iter().map(|arm| cell(arm, key)).collect();
         table.push_str(&format!(
-            "| {label} | {} | {} | {:.2} |\n",
-            cell(&samples[0], key),
-            cell(&samples[1], key),
-            median(&samples[0], key) / median(&samples[1], key)
+            "| {label} | {} | {:.2} |\n",
+            cells.join(" | "),
+            median(&samples[0], key) / median(&samples[none], key)
+        ));
+    }
+    if names.len() > 2 {
+        // Each PostgreSQL arm's reads against none's, median of the rounds' own ratios.
+        let shares: Vec<String> = samples[..none]
+            .iter()
+            .map(|arm| {
+                let mut ratios = Samples::default();
+                for (postgres, none) in arm
+                    .values("read_rps")
+                    .iter()
+                    .zip(samples[none].values("read_rps"))
+                {
+                    ratios.push("share", postgres / none);
+                }
+                cell(&ratios, "share")
+            })
+            .collect();
+        table.push_str(&format!(
+            "| GET /users/{{id}} against none, round by round | {} | | |\n",
+            shares.join(" | ")
         ));
     }
     table.push_str(&format!(
-        "| pgbench -S, {POOL_SIZE} clients (the service's pool), same server (transactions/s) | {} | | |\n\
-         | pgbench -S, {connections} clients (wrk's connections), same server (transactions/s) | {} | | |\n",
-        cell(&pgbench, "pgbench_tps"),
-        cell(&pgbench, "pgbench_tps_http_clients")
+        "| pgbench -S, {POOL_SIZE} clients (the service's pool), same server (transactions/s) | {} |{padding}\n\
+         | pgbench -S, {connections} clients (wrk's connections), same server (transactions/s) | {} |{padding}\n",
+        cell(pgbench, "pgbench_tps"),
+        cell(pgbench, "pgbench_tps_http_clients"),
+        padding = " |".repeat(names.len()),
     ));
-    let share = median(&samples[0], "read_rps") / median(&samples[1], "read_rps");
+    let share = median(&samples[0], "read_rps") / median(&samples[none], "read_rps");
     let p99 = median(&samples[0], "fixed_rate_p99_ms");
     table.push_str(&format!(
         "\nTargets: GET /users/{{id}} on PostgreSQL at >= 40% of none: {:.0}% ({}); \
@@ -453,17 +529,62 @@ pub fn run(
         if share >= 0.4 { "met" } else { "MISSED" },
         if p99 <= 3.0 { "met" } else { "MISSED" },
     ));
-    println!("{table}");
-    Ok(serde_json::json!({
-        "runs": runs,
-        "seconds": seconds,
-        "connections": connections,
-        "seeded_rows": SEEDED,
-        "fixed_rate": FIXED_RATE,
-        "pgbench_clients": POOL_SIZE,
-        "postgres": samples[0],
-        "none": samples[1],
-        "pgbench": pgbench,
-        "table": table,
-    }))
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arm(reads: &[f64]) -> Samples {
+        let mut samples = Samples::default();
+        for &value in reads {
+            samples.push("read_rps", value);
+            samples.push("fixed_rate_p99_ms", 0.5);
+        }
+        samples
+    }
+
+    #[test]
+    fn every_arm_is_judged_against_none_the_last_column() {
+        let samples = [
+            arm(&[4_000.0, 4_200.0, 4_100.0]),
+            arm(&[3_000.0, 3_300.0, 3_100.0]),
+            arm(&[10_000.0, 10_000.0, 10_000.0]),
+        ];
+
+        let table = table(
+            &["postgres", "postgres, pool 2", "none"],
+            &samples,
+            &Samples::default(),
+            64,
+        );
+
+        let rows: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            rows[0],
+            "| metric | postgres | postgres, pool 2 | none | postgres / none |"
+        );
+        assert_eq!(rows[1], "|---|---|---|---|---|");
+        assert!(
+            rows[2].starts_with("| GET /users/{id} requests/s (seeded rows) | 4100 (4000–4200) |")
+                && rows[2].ends_with("| 0.41 |"),
+            "{}",
+            rows[2]
+        );
+        assert!(
+            table.contains(
+                "| GET /users/{id} against none, round by round | 0.41 (0.40–0.42) | 0.31 (0.30–0.33) | | |"
+            ),
+            "{table}"
+        );
+        // Every row has as many cells as the header.
+        for row in rows.iter().take_while(|row| row.starts_with('|')) {
+            assert_eq!(row.matches('|').count(), 6, "{row}");
+        }
+        assert!(
+            table.contains("on PostgreSQL at >= 40% of none: 41% (met)"),
+            "{table}"
+        );
+    }
 }
