@@ -332,14 +332,16 @@ fn fixed_rate_p99(port: u16, urls: &Path, seconds: u32, placement: &Placement) -
         .context("oha's JSON has no p99")
 }
 
-/// Measures both stores, `runs` interleaved rounds; prints the table and returns the samples.
-/// One configuration the rounds measure: a store and, for PostgreSQL, the pool's size.
+/// One configuration the rounds measure: a store's image and, for PostgreSQL, the pool's size.
 struct Arm {
     name: String,
     database: Database,
+    tag: String,
     env: Vec<String>,
 }
 
+/// Measures every arm (both stores, and PostgreSQL with each of `pool_sizes`), `runs`
+/// interleaved rounds; prints the table and returns the samples.
 pub fn run(
     work: &Path,
     runs: usize,
@@ -350,11 +352,8 @@ pub fn run(
 ) -> Result<serde_json::Value> {
     docker::docker_ok(&["image", "inspect", POSTGRES_IMAGE])
         .with_context(|| format!("{POSTGRES_IMAGE} is not here: the docker suite builds its stand-in (tests/support/standin.sh {POSTGRES_IMAGE})"))?;
-    let stores = [Database::Postgres, Database::Memory];
-    let tags: Vec<String> = stores
-        .iter()
-        .map(|&database| build(work, database))
-        .collect::<Result<_>>()?;
+    let postgres_tag = build(work, Database::Postgres)?;
+    let memory_tag = build(work, Database::Memory)?;
     let postgres = Postgres::start()?;
     docker_ok(&[
         "run",
@@ -363,7 +362,7 @@ pub fn run(
         "host",
         "--env",
         &format!("DATABASE_URL={}", postgres.url()),
-        &tags[0],
+        &postgres_tag,
         "migrate",
     ])?;
     postgres.sql(
@@ -386,16 +385,19 @@ pub fn run(
     let mut arms = vec![Arm {
         name: "postgres".to_owned(),
         database: Database::Postgres,
+        tag: postgres_tag.clone(),
         env: vec![database_url.clone()],
     }];
     arms.extend(pool_sizes.iter().map(|size| Arm {
         name: format!("postgres, pool {size}"),
         database: Database::Postgres,
+        tag: postgres_tag.clone(),
         env: vec![database_url.clone(), format!("DATABASE_POOL_SIZE={size}")],
     }));
     arms.push(Arm {
         name: "none".to_owned(),
         database: Database::Memory,
+        tag: memory_tag,
         // Room for the seeded users and every write of the rounds.
         env: vec!["MAX_USERS=1000000".to_owned()],
     });
@@ -404,8 +406,7 @@ pub fn run(
     for round in 0..runs {
         for (arm, into) in arms.iter().zip(&mut samples) {
             eprintln!("== store round {}: {}", round + 1, arm.name);
-            let tag = &tags[stores.iter().position(|&d| d == arm.database).unwrap()];
-            let service = start_service(tag, &arm.env, placement)?;
+            let service = start_service(&arm.tag, &arm.env, placement)?;
             let port = service.port;
             if arm.database == Database::Memory {
                 seed_users(port, SEEDED)?;
@@ -458,6 +459,7 @@ pub fn run(
         "table": table,
     }))
 }
+
 /// The markdown table of a run: a column for each arm (`names`, PostgreSQL's first, `none`
 /// last, `samples` in the same order), the ratio of the first to `none`, each PostgreSQL arm's
 /// reads against `none` round by round when there are several, pgbench's rows, and the targets
